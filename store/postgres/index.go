@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/fhir/search"
+)
+
+// Extractor computes the search index values of a resource.
+// *search.Registry implements it.
+type Extractor interface {
+	Extract(obj fhir.Object) (search.Values, error)
+}
+
+// Normalizer gives the form string searches compare (search.Normalize).
+var normalize = func(s string) string { return search.Normalize(s) }
+
+// indexTables are the tables holding index rows, deleted by rid on update.
+var indexTables = []string{"idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"}
+
+// queueDeleteIndex adds the statements removing rid's index rows to b.
+func queueDeleteIndex(b *pgx.Batch, rid int64) {
+	for _, t := range indexTables {
+		b.Queue("DELETE FROM "+t+" WHERE rid = $1", rid)
+	}
+}
+
+// queueInsertIndex adds one multi-row INSERT per non-empty value type to b.
+func queueInsertIndex(b *pgx.Batch, typ string, rid int64, v *search.Values) {
+	if n := len(v.Strings); n > 0 {
+		params, norms, exacts := make([]int64, n), make([]string, n), make([]string, n)
+		for i, s := range v.Strings {
+			params[i], norms[i], exacts[i] = paramKey(typ, s.Param), normalize(s.Value), s.Value
+		}
+		b.Queue(`INSERT INTO idx_string (rid, param, norm, exact)
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])`, rid, params, norms, exacts)
+	}
+	if n := len(v.Tokens); n > 0 {
+		params, hc, hsc, hs := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		systems, codes, displays := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		add := func(param, system, code, display string) {
+			params = append(params, paramKey(typ, param))
+			hc = append(hc, tokenCodeKey(typ, param, code))
+			hsc = append(hsc, tokenSysCodeKey(typ, param, system, code))
+			hs = append(hs, tokenSysKey(typ, param, system))
+			systems, codes, displays = append(systems, system), append(codes, code), append(displays, normalize(display))
+		}
+		for _, t := range v.Tokens {
+			add(t.Param, t.System, t.Code, t.Display)
+			if t.OfTypeCode != "" {
+				// :of-type matches type system, type code and value together.
+				add(t.Param+":of-type", t.OfTypeSystem, ofTypeCode(t.OfTypeCode, t.Code), "")
+			}
+		}
+		b.Queue(`INSERT INTO idx_token (rid, param, h_code, h_sys_code, h_sys, system, code, display)
+			SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[])`,
+			rid, params, hc, hsc, hs, systems, codes, displays)
+	}
+	if n := len(v.Dates); n > 0 {
+		params, los, his := make([]int64, n), make([]time.Time, n), make([]time.Time, n)
+		for i, d := range v.Dates {
+			params[i], los[i], his[i] = paramKey(typ, d.Param), d.Lo, d.Hi
+		}
+		b.Queue(`INSERT INTO idx_date (rid, param, lo, hi)
+			SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::timestamptz[])`, rid, params, los, his)
+	}
+	if n := len(v.Numbers); n > 0 {
+		params, vals, los, his := make([]int64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		for i, x := range v.Numbers {
+			params[i], vals[i], los[i], his[i] = paramKey(typ, x.Param), x.Value, x.Lo, x.Hi
+		}
+		b.Queue(`INSERT INTO idx_number (rid, param, value, lo, hi)
+			SELECT $1, * FROM unnest($2::bigint[], $3::float8[], $4::float8[], $5::float8[])`, rid, params, vals, los, his)
+	}
+	if n := len(v.Quantities); n > 0 {
+		params, hc, hsc := make([]int64, n), make([]int64, n), make([]int64, n)
+		vals, los, his := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i, q := range v.Quantities {
+			code := q.Code
+			if code == "" {
+				code = q.Unit
+			}
+			params[i] = paramKey(typ, q.Param)
+			hc[i] = tokenCodeKey(typ, q.Param, code)
+			hsc[i] = tokenSysCodeKey(typ, q.Param, q.System, code)
+			vals[i], los[i], his[i] = q.Value, q.Lo, q.Hi
+		}
+		b.Queue(`INSERT INTO idx_quantity (rid, param, h_code, h_sys_code, value, lo, hi)
+			SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[])`,
+			rid, params, hc, hsc, vals, los, his)
+	}
+	if n := len(v.References); n > 0 {
+		params, types, ids, urls := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range v.References {
+			params[i], types[i], ids[i], urls[i] = paramKey(typ, r.Param), r.Type, r.ID, r.URL
+		}
+		b.Queue(`INSERT INTO idx_reference (rid, param, target_type, target_id, url)
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])`, rid, params, types, ids, urls)
+	}
+	if n := len(v.URIs); n > 0 {
+		params, vals := make([]int64, n), make([]string, n)
+		for i, u := range v.URIs {
+			params[i], vals[i] = paramKey(typ, u.Param), u.Value
+		}
+		b.Queue(`INSERT INTO idx_uri (rid, param, value)
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[])`, rid, params, vals)
+	}
+	queueInsertComposites(b, typ, rid, v.Composites)
+}
+
+func tokenCodeKey(typ, param, code string) int64 { return key(typ, param, code) }
+func tokenSysCodeKey(typ, param, system, code string) int64 {
+	return key(typ, param, "|", system, code)
+}
+func tokenSysKey(typ, param, system string) int64 { return key(typ, param, "|", system) }
+func ofTypeCode(typeCode, value string) string    { return typeCode + "|" + value }
+
+// queueInsertComposites writes composite rows: the first component must be
+// a token; the second is a token, quantity, number or date.
+func queueInsertComposites(b *pgx.Batch, typ string, rid int64, cs []search.Composite) {
+	for _, c := range cs {
+		if len(c.Parts) < 2 {
+			continue
+		}
+		first, ok := c.Parts[0].(search.Token)
+		if !ok {
+			continue
+		}
+		h1 := compositeFirstKey(typ, c.Param, first.System, first.Code)
+		h1any := compositeFirstKey(typ, c.Param, "", first.Code)
+		var h2 int64
+		var lo, hi *float64
+		var tlo, thi *time.Time
+		switch p := c.Parts[1].(type) {
+		case search.Token:
+			h2 = key(p.System, p.Code)
+		case search.Quantity:
+			h2, lo, hi = 0, &p.Lo, &p.Hi
+		case search.Number:
+			lo, hi = &p.Lo, &p.Hi
+		case search.Date:
+			tlo, thi = &p.Lo, &p.Hi
+		case search.String:
+			h2 = key(normalize(p.Value))
+		case search.Reference:
+			h2 = key(p.Type, p.ID)
+		default:
+			continue
+		}
+		for _, h := range []int64{h1, h1any} {
+			b.Queue(`INSERT INTO idx_composite (rid, param, h_first, h_second, lo, hi, t_lo, t_hi)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rid, paramKey(typ, c.Param), h, h2, lo, hi, tlo, thi)
+		}
+	}
+}
+
+// compositeFirstKey: an empty system stands for "any system" and is
+// written beside the system-qualified row.
+func compositeFirstKey(typ, param, system, code string) int64 {
+	return key(typ, param, "composite", system, code)
+}
+
+// runBatch sends b and reads every result, returning the first error.
+func runBatch(ctx context.Context, q querier, b *pgx.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	br := q.SendBatch(ctx, b)
+	for i := 0; i < b.Len(); i++ {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("batch statement %d: %w", i, err)
+		}
+	}
+	return br.Close()
+}

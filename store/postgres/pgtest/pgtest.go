@@ -1,0 +1,160 @@
+// Package pgtest gives tests a real PostgreSQL: a private server started
+// from the local installation for the test binary (or the server named by
+// FHIRHUB_TEST_DATABASE_URL), with a fresh migrated database per test.
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fhirhub/fhirhub/fhir/search"
+	"github.com/fhirhub/fhirhub/store/postgres"
+)
+
+var (
+	mu      sync.Mutex
+	server  *postgres.Local
+	adminDB string // maintenance URL of an external server
+	seq     atomic.Int64
+)
+
+// Main runs the package's tests with a private PostgreSQL server and stops
+// it afterwards. Call it from TestMain.
+func Main(m *testing.M) {
+	code := run(m)
+	os.Exit(code)
+}
+
+func run(m *testing.M) int {
+	if url := os.Getenv("FHIRHUB_TEST_DATABASE_URL"); url != "" {
+		adminDB = url
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "fhirhub-pgtest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	server, err = postgres.StartLocal(ctx, postgres.LocalConfig{
+		Dir: dir + "/data",
+		// Durability is not under test here; crash tests set their own.
+		Settings: map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest: cannot start PostgreSQL (tests need it):", err)
+		return 1
+	}
+	defer server.Stop()
+	return m.Run()
+}
+
+// URL creates a fresh, empty database and returns its URL; it is dropped
+// when tb ends.
+func URL(tb testing.TB) string {
+	tb.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("t%d_%d_%s", os.Getpid(), seq.Add(1), sanitize(tb.Name()))
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case server != nil:
+		url, err := server.CreateDatabase(ctx, name)
+		if err != nil {
+			tb.Fatalf("pgtest: %v", err)
+		}
+		tb.Cleanup(func() { dropDatabase(tb, server.AdminURL(), name) })
+		return url
+	case adminDB != "":
+		conn, err := pgx.Connect(ctx, adminDB)
+		if err != nil {
+			tb.Fatalf("pgtest: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			tb.Fatalf("pgtest: %v", err)
+		}
+		cfg, err := pgx.ParseConfig(adminDB)
+		if err != nil {
+			tb.Fatalf("pgtest: %v", err)
+		}
+		tb.Cleanup(func() { dropDatabase(tb, adminDB, name) })
+		return strings.Replace(adminDB, "/"+cfg.Database, "/"+name, 1)
+	default:
+		tb.Fatal("pgtest: no PostgreSQL: call pgtest.Main from TestMain (make test provides the server)")
+		return ""
+	}
+}
+
+func dropDatabase(tb testing.TB, admin, name string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		tb.Logf("pgtest: drop %s: %v", name, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		tb.Logf("pgtest: drop %s: %v", name, err)
+	}
+}
+
+// Store returns a Store on a fresh migrated database with the R4 search
+// parameters; it is closed when tb ends.
+func Store(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	return StoreWith(tb, postgres.Config{})
+}
+
+// StoreWith is Store with cfg (URL and Extractor are filled in when empty).
+func StoreWith(tb testing.TB, cfg postgres.Config) *postgres.Store {
+	tb.Helper()
+	ctx := context.Background()
+	if cfg.URL == "" {
+		cfg.URL = URL(tb)
+	}
+	if cfg.Extractor == nil {
+		cfg.Extractor = search.Default()
+	}
+	pool, err := pgxpool.New(ctx, cfg.URL)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	if _, err := postgres.Migrate(ctx, pool, nil); err != nil {
+		pool.Close()
+		tb.Fatalf("pgtest: migrate: %v", err)
+	}
+	pool.Close()
+	s, err := postgres.Open(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("pgtest: open: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,374 @@
+// Package postgres implements store.Store on PostgreSQL with pgx/v5:
+// resources and their history, search index tables written in the same
+// transaction as the resource, search SQL, embedded migrations, and a
+// private local server for the embedded default (FHIR R4 http.html,
+// search.html).
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Config configures a Store.
+type Config struct {
+	// URL is the PostgreSQL connection URL.
+	URL string
+	// MaxConns bounds the connection pool (0: pgx default).
+	MaxConns int32
+	// Extractor computes index values; required.
+	Extractor Extractor
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// DefaultCount and MaxCount bound search page sizes (0: 20 and 1000).
+	DefaultCount int
+	MaxCount     int
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	pool *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+	reader
+}
+
+// Open connects to cfg.URL and checks that the schema matches this binary
+// (see Migrate and CheckSchema).
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Extractor == nil {
+		return nil, errors.New("postgres: config: no Extractor")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DefaultCount <= 0 {
+		cfg.DefaultCount = 20
+	}
+	if cfg.MaxCount <= 0 {
+		cfg.MaxCount = 1000
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: config: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := CheckSchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, cfg: cfg, log: log}
+	s.reader = reader{q: pool, s: s}
+	return s, nil
+}
+
+// Pool returns the connection pool (for migrations and tests).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// querier is what pgxpool.Pool, pgx.Conn and pgx.Tx have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// maxAttempts bounds retries of transactions that fail with a
+// serialization failure or deadlock.
+const maxAttempts = 8
+
+// Transaction implements store.Store.
+func (s *Store) Transaction(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
+			return fn(ctx, &tx{reader: reader{q: ptx, s: s}, s: s})
+		})
+		if err == nil || !retryable(err) {
+			return err
+		}
+		s.log.Debug("retrying transaction", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * 2 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// retryable reports whether err is a serialization failure or deadlock:
+// the transaction did nothing and running it again can succeed.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	return false
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// now returns the store clock truncated to milliseconds, the precision of
+// meta.lastUpdated, so that the column and the JSON agree.
+func (s *Store) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+type reader struct {
+	q querier
+	s *Store
+}
+
+const resourceCols = "version, last_updated, deleted, content"
+
+func scanResource(row pgx.Row, typ, id string) (*store.Resource, error) {
+	r := &store.Resource{Type: typ, ID: id}
+	var content string
+	if err := row.Scan(&r.Version, &r.LastUpdated, &r.Deleted, &content); err != nil {
+		return nil, err
+	}
+	r.Content = []byte(content)
+	return r, nil
+}
+
+// Read implements store.Reader.
+func (r reader) Read(ctx context.Context, typ, id string) (*store.Resource, error) {
+	res, err := scanResource(r.q.QueryRow(ctx,
+		"SELECT "+resourceCols+" FROM resource WHERE type = $1 AND id = $2", typ, id), typ, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: read %s/%s: %w", typ, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read: %w", err)
+	}
+	if res.Deleted {
+		res.Method = "DELETE"
+		res.Content = nil
+		return res, fmt.Errorf("postgres: read %s/%s: %w", typ, id, store.ErrDeleted)
+	}
+	return res, nil
+}
+
+// VRead implements store.Reader.
+func (r reader) VRead(ctx context.Context, typ, id string, version int64) (*store.Resource, error) {
+	res := &store.Resource{Type: typ, ID: id, Version: version}
+	var content *string
+	err := r.q.QueryRow(ctx, `SELECT h.last_updated, h.deleted, h.method, h.content FROM resource_history h
+		WHERE h.rid = (SELECT rid FROM resource WHERE type = $1 AND id = $2) AND h.version = $3`, typ, id, version).
+		Scan(&res.LastUpdated, &res.Deleted, &res.Method, &content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: vread %s/%s/_history/%d: %w", typ, id, version, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: vread: %w", err)
+	}
+	if res.Deleted {
+		return res, fmt.Errorf("postgres: vread %s/%s/_history/%d: %w", typ, id, version, store.ErrDeleted)
+	}
+	if content != nil {
+		res.Content = []byte(*content)
+	}
+	return res, nil
+}
+
+type tx struct {
+	reader
+	s *Store
+}
+
+// Lock implements store.Tx with a transaction-scoped advisory lock.
+func (t *tx) Lock(ctx context.Context, name string) error {
+	if _, err := t.q.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key("lock", name)); err != nil {
+		return fmt.Errorf("postgres: lock: %w", err)
+	}
+	return nil
+}
+
+// Create implements store.Tx.
+func (t *tx) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
+	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
+	res, err := t.insert(ctx, typ, id, obj, "POST")
+	if err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, fmt.Errorf("postgres: create %s/%s: %w", typ, id, store.ErrVersionConflict)
+	}
+	return res, nil
+}
+
+// insert writes obj as version 1; it returns nil, nil when Type/id exists.
+func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
+	values, err := t.s.cfg.Extractor.Extract(obj)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
+	}
+	now := t.s.now()
+	fhir.SetMeta(obj, "1", now)
+	content := fhir.MarshalJSON(obj)
+	var rid int64
+	err = t.q.QueryRow(ctx, `INSERT INTO resource (type, id, version, last_updated, content)
+		VALUES ($1, $2, 1, $3, $4) ON CONFLICT (type, id) DO NOTHING RETURNING rid`, typ, id, now, string(content)).Scan(&rid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: insert: %w", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+		VALUES ($1, 1, $2, $3, $4, $5, $6)`, rid, typ, id, now, method, string(content))
+	queueInsertIndex(b, typ, rid, &values)
+	if err := runBatch(ctx, t.q, b); err != nil {
+		return nil, fmt.Errorf("postgres: insert: %w", err)
+	}
+	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: content}, nil
+}
+
+type current struct {
+	rid         int64
+	version     int64
+	lastUpdated time.Time
+	deleted     bool
+	content     string
+}
+
+// lockCurrent returns the current row of Type/id locked for update, or nil.
+func (t *tx) lockCurrent(ctx context.Context, typ, id string) (*current, error) {
+	c := &current{}
+	err := t.q.QueryRow(ctx, `SELECT rid, version, last_updated, deleted, content FROM resource
+		WHERE type = $1 AND id = $2 FOR UPDATE`, typ, id).Scan(&c.rid, &c.version, &c.lastUpdated, &c.deleted, &c.content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: lock row: %w", err)
+	}
+	return c, nil
+}
+
+// Put implements store.Tx.
+func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method string) (*store.Resource, bool, error) {
+	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
+	var cur *current
+	for {
+		var err error
+		if cur, err = t.lockCurrent(ctx, typ, id); err != nil {
+			return nil, false, err
+		}
+		if cur != nil {
+			break
+		}
+		if ifVersion > 0 {
+			return nil, false, fmt.Errorf("postgres: update %s/%s: %w", typ, id, store.ErrNotFound)
+		}
+		res, err := t.insert(ctx, typ, id, obj, method)
+		if err != nil {
+			return nil, false, err
+		}
+		if res != nil {
+			return res, true, nil
+		}
+		// A concurrent transaction created it first: lock that row.
+	}
+	if ifVersion > 0 && ifVersion != cur.version {
+		return nil, false, fmt.Errorf("postgres: update %s/%s: expected version %d, current %d: %w",
+			typ, id, ifVersion, cur.version, store.ErrVersionConflict)
+	}
+	if !cur.deleted {
+		// No new version when nothing but the version metadata differs.
+		fhir.SetMeta(obj, strconv.FormatInt(cur.version, 10), cur.lastUpdated)
+		if same := fhir.MarshalJSON(obj); bytes.Equal(same, []byte(cur.content)) {
+			return &store.Resource{Type: typ, ID: id, Version: cur.version, LastUpdated: cur.lastUpdated,
+				Method: method, Content: same}, false, nil
+		}
+	}
+	values, err := t.s.cfg.Extractor.Extract(obj)
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: index %s: %w", typ, err)
+	}
+	version := cur.version + 1
+	now := t.s.now()
+	if !now.After(cur.lastUpdated) {
+		now = cur.lastUpdated.Add(time.Millisecond) // versions' times increase
+	}
+	fhir.SetMeta(obj, strconv.FormatInt(version, 10), now)
+	content := fhir.MarshalJSON(obj)
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = false, content = $4 WHERE rid = $1`,
+		cur.rid, version, now, string(content))
+	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, cur.rid, version, typ, id, now, method, string(content))
+	if !cur.deleted {
+		queueDeleteIndex(b, cur.rid)
+	}
+	queueInsertIndex(b, typ, cur.rid, &values)
+	if err := runBatch(ctx, t.q, b); err != nil {
+		return nil, false, fmt.Errorf("postgres: update: %w", err)
+	}
+	return &store.Resource{Type: typ, ID: id, Version: version, LastUpdated: now, Method: method, Content: content}, cur.deleted, nil
+}
+
+// Delete implements store.Tx.
+func (t *tx) Delete(ctx context.Context, typ, id string, ifVersion int64) (*store.Resource, error) {
+	cur, err := t.lockCurrent(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("postgres: delete %s/%s: %w", typ, id, store.ErrNotFound)
+	}
+	if ifVersion > 0 && ifVersion != cur.version {
+		return nil, fmt.Errorf("postgres: delete %s/%s: %w", typ, id, store.ErrVersionConflict)
+	}
+	if cur.deleted {
+		return &store.Resource{Type: typ, ID: id, Version: cur.version, LastUpdated: cur.lastUpdated,
+			Deleted: true, Method: "DELETE"}, fmt.Errorf("postgres: delete %s/%s: %w", typ, id, store.ErrDeleted)
+	}
+	version := cur.version + 1
+	now := t.s.now()
+	if !now.After(cur.lastUpdated) {
+		now = cur.lastUpdated.Add(time.Millisecond)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = true, content = '' WHERE rid = $1`,
+		cur.rid, version, now)
+	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, deleted)
+		VALUES ($1, $2, $3, $4, $5, 'DELETE', true)`, cur.rid, version, typ, id, now)
+	queueDeleteIndex(b, cur.rid)
+	if err := runBatch(ctx, t.q, b); err != nil {
+		return nil, fmt.Errorf("postgres: delete: %w", err)
+	}
+	return &store.Resource{Type: typ, ID: id, Version: version, LastUpdated: now, Deleted: true, Method: "DELETE"}, nil
+}
