@@ -8,6 +8,10 @@ import "time"
 type SearchQuery struct {
 	// Type is the resource type searched; "" for a search across all types.
 	Type string
+	// Types, for a search across types (Type ""), restricts it to these
+	// resource types (_type); parameter clauses need it, because index
+	// rows are keyed by resource type.
+	Types []string
 	// Where holds the clauses that must all hold (AND).
 	Where []Clause
 	// Sort keys, most significant first; empty means the store's stable
@@ -15,6 +19,9 @@ type SearchQuery struct {
 	Sort []SortKey
 	// Count is the page size (0 means the store's default).
 	Count int
+	// CountOnly asks for Total only, without matches (_count=0,
+	// _summary=count).
+	CountOnly bool
 	// Cursor is the opaque position of the page wanted, from a previous
 	// SearchResult; "" is the first page.
 	Cursor string
@@ -57,6 +64,10 @@ type Clause struct {
 	// Has is a reverse chain (_has:Observation:subject:code=x); Param is
 	// "_has" then.
 	Has *Has
+	// Targets, for a reference parameter, are the resource types it may
+	// point at: a bare id matches a reference to any of them, and a chain
+	// without TargetType continues on all of them.
+	Targets []string
 	// Values are alternatives (OR).
 	Values []Value
 	// Components, for composite parameters, name the component parameters
@@ -66,7 +77,9 @@ type Clause struct {
 
 // Chain is the continuation of a chained reference search.
 type Chain struct {
-	// TargetType is the type of the referenced resources.
+	// TargetType is the type of the referenced resources; "" when the
+	// chain continues on every type of the reference clause's Targets
+	// (each of which defines the chained parameter).
 	TargetType string
 	Clause     Clause
 }
@@ -110,7 +123,9 @@ type Value struct {
 	RefID   string
 	URL     string
 
-	// Parts are a composite value's component values.
+	// Parts are a composite value's component values; for a token
+	// :of-type value, the identifier type (System, Code) and the
+	// identifier value (Code).
 	Parts []Value
 }
 

@@ -76,7 +76,12 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Parents must be traversable by the server's user; the data
+	// directory itself is private to it.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("postgres: local: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("postgres: local: %w", err)
 	}
 	if runAs != nil {
@@ -89,7 +94,11 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 		out, err := runCmd(ctx, runAs, filepath.Join(bin, "initdb"),
 			"-D", dir, "-U", localUser, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8")
 		if err != nil {
-			return nil, fmt.Errorf("postgres: local: initdb: %w: %s", err, lastLines(out, 5))
+			hint := ""
+			if runAs != nil {
+				hint = " (the user 'postgres' must be able to reach " + dir + ": check the permissions of its parent directories)"
+			}
+			return nil, fmt.Errorf("postgres: local: initdb: %w: %s%s", err, lastLines(out, 5), hint)
 		}
 	}
 	// A server left running by a killed process holds the directory.

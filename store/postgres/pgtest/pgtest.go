@@ -45,6 +45,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil { // the server may run as another user
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	server, err = postgres.StartLocal(ctx, postgres.LocalConfig{

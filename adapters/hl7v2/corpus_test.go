@@ -1,0 +1,167 @@
+package hl7v2
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// externalDir returns ../shared/testdata-external/<sub> beside the
+// repository root; the corpora are part of the test environment, so a
+// missing directory fails the test.
+func externalDir(tb testing.TB, sub string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	require.NoError(tb, err)
+	for {
+		cand := filepath.Join(dir, "..", "shared", "testdata-external", sub)
+		if _, err := os.Stat(cand); err == nil {
+			return cand
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatalf("../shared/testdata-external/%s not found beside the repository", sub)
+		}
+		dir = parent
+	}
+}
+
+// corpusSkip lists the files of the corpora that are not messages, each
+// with the reason.
+var corpusSkip = map[string]string{
+	"hapi-hl7v2/uuencoded_escaped.txt": "not a message: the escaped text of one field (a uuencoded file); " +
+		"TestEscapeUUEncoded decodes and re-escapes it",
+}
+
+type corpusMessage struct {
+	name string // file, with "#n" for the n-th message of a multi-message file
+	data []byte
+}
+
+var (
+	lineRE    = regexp.MustCompile(`\r\n|\r|\n`)
+	commentRE = regexp.MustCompile(`^\s*(/\*|\*|//)`)
+)
+
+// splitCorpusFile splits a file that holds several messages separated by
+// blank lines (hapi's messages.txt, example_oml_o21.hl7; one pair of
+// messages in messages.txt has no blank line between them, so an MSH line
+// starts a message too) and drops the comment lines between them; a file
+// with one MSH is one message.
+func splitCorpusFile(name string, data []byte) []corpusMessage {
+	lines := lineRE.Split(string(data), -1)
+	nmsh := 0
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimPrefix(l, "\ufeff"), "MSH") {
+			nmsh++
+		}
+	}
+	if nmsh <= 1 {
+		return []corpusMessage{{name: name, data: data}}
+	}
+	var out []corpusMessage
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, corpusMessage{
+				name: name + "#" + itoa0(len(out)+1),
+				data: []byte(strings.Join(cur, "\r") + "\r"),
+			})
+		}
+		cur = nil
+	}
+	for _, l := range lines {
+		switch {
+		case strings.TrimSpace(l) == "":
+			flush()
+		case commentRE.MatchString(l) && len(cur) == 0:
+		case strings.HasPrefix(l, "MSH"):
+			flush()
+			cur = append(cur, l)
+		default:
+			cur = append(cur, l)
+		}
+	}
+	flush()
+	return out
+}
+
+// corpus returns every message of testdata/ (batch files split) and of
+// the external corpus, sorted by name, and the skipped files.
+func corpus(tb testing.TB) (msgs []corpusMessage, skipped []string) {
+	tb.Helper()
+	ext := externalDir(tb, "hl7v2")
+	for _, dir := range []string{"fhir-converter", "hapi-hl7v2", "dcm4che"} {
+		files, err := os.ReadDir(filepath.Join(ext, dir))
+		require.NoError(tb, err)
+		for _, f := range files {
+			name := dir + "/" + f.Name()
+			if _, skip := corpusSkip[name]; skip {
+				skipped = append(skipped, name)
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(ext, dir, f.Name()))
+			require.NoError(tb, err)
+			msgs = append(msgs, splitCorpusFile(name, data)...)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hl7"))
+	require.NoError(tb, err)
+	require.NotEmpty(tb, files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(tb, err)
+		name := "testdata/" + filepath.Base(f)
+		if strings.HasPrefix(string(data[skipPreamble(data):]), "FHS") || strings.HasPrefix(string(data[skipPreamble(data):]), "BHS") {
+			file, err := SplitBatch(data)
+			require.NoError(tb, err, name)
+			for _, b := range file.Batches {
+				for _, m := range b.Messages {
+					msgs = append(msgs, corpusMessage{name: name + "#" + itoa0(len(msgs)), data: m})
+				}
+			}
+			continue
+		}
+		msgs = append(msgs, corpusMessage{name: name, data: data})
+	}
+	sort.Slice(msgs, func(i, j int) bool { return msgs[i].name < msgs[j].name })
+	return msgs, skipped
+}
+
+// normalizeTerminators is the segment-terminator normalisation of the
+// round-trip property: no byte order mark, CR after every segment
+// (including the last), no blank lines.
+func normalizeTerminators(data []byte) []byte {
+	data = bytes.TrimPrefix(data, bom)
+	var out []byte
+	for _, l := range lineRE.Split(string(data), -1) {
+		if l == "" {
+			continue
+		}
+		out = append(append(out, l...), '\r')
+	}
+	return out
+}
+
+// TestCorpusRoundTrip: for every message of testdata/ and of the external
+// corpus, encode(parse(m)) equals m after segment-terminator
+// normalisation.
+func TestCorpusRoundTrip(t *testing.T) {
+	msgs, skipped := corpus(t)
+	require.Greater(t, len(msgs), 150)
+	for _, c := range msgs {
+		m, err := Parse(c.data)
+		if !assert.NoError(t, err, c.name) {
+			continue
+		}
+		assert.Equal(t, string(normalizeTerminators(c.data)), string(m.Encode()), c.name)
+	}
+	t.Logf("round trip: %d messages, %d files skipped", len(msgs), len(skipped))
+}

@@ -1,0 +1,117 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/fhirhub/fhirhub/fhir"
+)
+
+// checkAccept refuses requests that only accept formats we do not produce
+// (406). FHIR JSON, plain JSON and wildcards are fine; _format overrides.
+func checkAccept(r *http.Request) error {
+	if f := r.URL.Query().Get("_format"); f != "" {
+		switch f {
+		case "json", "application/json", "application/fhir+json", "application/json+fhir":
+			return nil
+		}
+		return &httpError{status: http.StatusNotAcceptable, err: fhir.Errorf(fhir.IssueNotSupported, "_format %q is not supported; use json", f)}
+	}
+	accept := r.Header.Get("Accept")
+	if accept == "" {
+		return nil
+	}
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "*/*", "application/*", "application/fhir+json", "application/json", "application/json+fhir", "text/json":
+			return nil
+		}
+	}
+	return &httpError{status: http.StatusNotAcceptable, err: fhir.Errorf(fhir.IssueNotSupported, "only application/fhir+json is produced")}
+}
+
+// readBody reads a request body of one of the wanted media types, bounded
+// by the configured limit (413 beyond it, 415 for another type).
+func (a *API) readBody(w http.ResponseWriter, r *http.Request, wanted ...string) ([]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || !contains(wanted, mt) {
+		return nil, &httpError{status: http.StatusUnsupportedMediaType,
+			err: fhir.Errorf(fhir.IssueNotSupported, "Content-Type must be %s", strings.Join(wanted, " or "))}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, &httpError{status: http.StatusRequestEntityTooLarge,
+			err: fhir.Errorf(fhir.IssueTooLong, "the request body is larger than %d bytes", a.cfg.MaxBodyBytes)}
+	}
+	if err != nil {
+		return nil, fhir.Errorf(fhir.IssueStructure, "cannot read the request body").Wrap(err)
+	}
+	return body, nil
+}
+
+var fhirJSON = []string{"application/fhir+json", "application/json", "application/json+fhir"}
+
+// readResource reads and parses a FHIR JSON resource body.
+func (a *API) readResource(w http.ResponseWriter, r *http.Request) (fhir.Object, error) {
+	body, err := a.readBody(w, r, fhirJSON...)
+	if err != nil {
+		return nil, err
+	}
+	return fhir.ParseObject(body)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// prefer is the parsed Prefer header (RFC 7240; FHIR http.html#prefer).
+type prefer struct {
+	ret     string // minimal, representation, OperationOutcome
+	strict  bool   // handling=strict
+	respond string
+}
+
+func parsePrefer(r *http.Request) prefer {
+	var p prefer
+	for _, h := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(h, ",") {
+			for _, kv := range strings.Split(part, ";") {
+				k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+				v = strings.Trim(v, `"`)
+				switch strings.ToLower(k) {
+				case "return":
+					p.ret = v
+				case "handling":
+					p.strict = v == "strict"
+				case "respond-async":
+					p.respond = "async"
+				}
+			}
+		}
+	}
+	return p
+}
+
+func pretty(b []byte) []byte {
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return b
+	}
+	return out.Bytes()
+}

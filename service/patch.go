@@ -1,0 +1,80 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
+)
+
+// Patch applies a JSON Patch to the current version of typ/id and stores
+// the result as a new version after validating it. ifMatch > 0 requires
+// that version to be current.
+func (s *Service) Patch(ctx context.Context, typ, id string, patch []byte, ifMatch int64) (Result, error) {
+	if err := s.checkType(typ); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	err := s.cfg.Store.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		res, err = s.patch(ctx, tx, typ, id, patch, ifMatch)
+		return err
+	})
+	return res, err
+}
+
+// ConditionalPatch patches the one typ resource matching criteria.
+func (s *Service) ConditionalPatch(ctx context.Context, typ, criteria string, patch []byte, ifMatch int64) (Result, error) {
+	var res Result
+	err := s.cfg.Store.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+		matches, err := s.matchCriteria(ctx, tx, typ, criteria, true)
+		if err != nil {
+			return err
+		}
+		switch len(matches) {
+		case 0:
+			return fmt.Errorf("service: conditional patch: %w", store.ErrNotFound)
+		case 1:
+			res, err = s.patch(ctx, tx, typ, matches[0].ID, patch, ifMatch)
+			return err
+		default:
+			return multipleMatches("conditional patch")
+		}
+	})
+	return res, err
+}
+
+func (s *Service) patch(ctx context.Context, tx store.Tx, typ, id string, patch []byte, ifMatch int64) (Result, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	if err != nil {
+		return Result{}, err
+	}
+	if ifMatch > 0 && cur.Version != ifMatch {
+		return Result{}, fmt.Errorf("%w: %w", ErrPreconditionFailed, store.ErrVersionConflict)
+	}
+	obj, err := fhir.ParseObject(cur.Content)
+	if err != nil {
+		return Result{}, fmt.Errorf("service: patch: stored %s: %w", cur.Reference(), err)
+	}
+	patched, err := ApplyJSONPatch(obj, patch)
+	if err != nil {
+		return Result{}, err
+	}
+	out, ok := patched.(map[string]any)
+	if !ok {
+		return Result{}, fhir.Errorf(fhir.IssueInvalid, "the patch does not leave a resource")
+	}
+	if fhir.ResourceType(out) != typ || fhir.ResourceID(out) != id {
+		return Result{}, fhir.Errorf(fhir.IssueInvalid, "a patch must not change resourceType or id")
+	}
+	// meta.versionId and meta.lastUpdated are set by the store whatever
+	// the patch did to them.
+	res, err := s.update(ctx, tx, typ, id, out, cur.Version, "PATCH")
+	if errors.Is(err, ErrPreconditionFailed) && ifMatch == 0 {
+		// Changed since we read it: a plain conflict, the client may retry.
+		return Result{}, fmt.Errorf("service: patch: %w", store.ErrVersionConflict)
+	}
+	return res, err
+}

@@ -1,0 +1,44 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/fhirhub/fhirhub/store"
+)
+
+// Statement is one SQL statement a search ran, with its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// SearchStatements runs q like Search and returns every statement it ran,
+// so that tests can EXPLAIN them.
+func (s *Store) SearchStatements(ctx context.Context, q *store.SearchQuery) ([]Statement, *store.SearchResult, error) {
+	rec := &recorder{querier: s.pool}
+	res, err := reader{q: rec, s: s}.Search(ctx, q)
+	return rec.stmts, res, err
+}
+
+type recorder struct {
+	querier
+	stmts []Statement
+}
+
+func (r *recorder) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.stmts = append(r.stmts, Statement{sql, args})
+	return r.querier.Query(ctx, sql, args...)
+}
+
+func (r *recorder) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	r.stmts = append(r.stmts, Statement{sql, args})
+	return r.querier.QueryRow(ctx, sql, args...)
+}
+
+func (r *recorder) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.stmts = append(r.stmts, Statement{sql, args})
+	return r.querier.Exec(ctx, sql, args...)
+}

@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"github.com/fhirhub/fhirhub/store"
+)
+
+// tokenClause is a token search (R4 search.html#token): "code",
+// "system|code", "|code" (no system) and "system|", matched through the
+// h_code, h_sys_code and h_sys hashes that index.go writes, with the text
+// columns compared as well so that a hash collision cannot produce a
+// match. :not is NOT EXISTS of a matching row (so resources without the
+// parameter match too, as the spec says); :text and :of-type are below.
+func (b *sqlBuilder) tokenClause(c *store.Clause, sc scope) (string, error) {
+	switch c.Modifier {
+	case "", "not":
+	case "text":
+		return b.tokenTextClause(c, sc), nil
+	case "of-type":
+		return b.ofTypeClause(c, sc)
+	default:
+		return "", notSupported("modifier :%s is not supported on token parameter %s", c.Modifier, c.Param)
+	}
+	x := b.alias("k")
+	alts := make([]string, 0, len(c.Values))
+	for i := range c.Values {
+		alts = append(alts, b.tokenValue(x, c.Param, sc, &c.Values[i]))
+	}
+	if c.Modifier == "not" {
+		return "NOT EXISTS (SELECT 1 FROM idx_token " + x + " WHERE " + x + ".rid = " + sc.col("rid") +
+			" AND " + orJoin(alts) + ")", nil
+	}
+	return inIndex(sc, "idx_token", x, nil, alts), nil
+}
+
+// tokenValue is the condition on idx_token row x for one token value.
+func (b *sqlBuilder) tokenValue(x, param string, sc scope, v *store.Value) string {
+	switch {
+	case v.HasSystem && v.Code == "": // system|
+		return b.eqAny(x+".h_sys", sc.hashes(func(t string) int64 { return tokenSysKey(t, param, v.System) })) +
+			" AND " + x + ".system = " + b.arg(v.System)
+	case v.HasSystem: // system|code or |code
+		return b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, param, v.System, v.Code) })) +
+			" AND " + x + ".system = " + b.arg(v.System) + " AND " + x + ".code = " + b.arg(v.Code)
+	default:
+		return b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, param, v.Code) })) +
+			" AND " + x + ".code = " + b.arg(v.Code)
+	}
+}
+
+// tokenTextClause is :text (search.html#modifiers): the normalised text of
+// the coding display, CodeableConcept.text or identifier type text starts
+// with the normalised value, or one of its words does. idx_token has no
+// index on the display, so this is a correlated EXISTS through the rid
+// index: cheap once other clauses have narrowed the candidates.
+func (b *sqlBuilder) tokenTextClause(c *store.Clause, sc scope) string {
+	x := b.alias("k")
+	alts := make([]string, 0, 2*len(c.Values))
+	for _, v := range c.Values {
+		n := normalize(v.Raw)
+		alts = append(alts, b.prefixCond(x+".display", n), x+".display LIKE "+b.arg("% "+escapeLike(n)+"%"))
+	}
+	return "EXISTS (SELECT 1 FROM idx_token " + x + " WHERE " + x + ".rid = " + sc.col("rid") +
+		" AND " + b.paramCond(x, c.Param, sc) + " AND " + orJoin(alts) + ")"
+}
+
+// ofTypeClause is :of-type on identifiers (search.html#token):
+// "type-system|type-code|value"; index.go writes a row under the
+// parameter "<code>:of-type" whose system is the type's system and whose
+// code joins the type code and the value. Each value's Parts are the type
+// (System, Code) and the identifier value (Code).
+func (b *sqlBuilder) ofTypeClause(c *store.Clause, sc scope) (string, error) {
+	x := b.alias("k")
+	param := c.Param + ":of-type"
+	alts := make([]string, 0, len(c.Values))
+	for _, v := range c.Values {
+		if len(v.Parts) != 2 {
+			return "", invalid("%s:of-type needs type-system|type-code|value", c.Param)
+		}
+		sys, code := v.Parts[0].System, ofTypeCode(v.Parts[0].Code, v.Parts[1].Code)
+		alts = append(alts, b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, param, sys, code) }))+
+			" AND "+x+".system = "+b.arg(sys)+" AND "+x+".code = "+b.arg(code))
+	}
+	return inIndex(sc, "idx_token", x, nil, alts), nil
+}
