@@ -35,13 +35,14 @@ type server struct {
 
 func newServer(tb testing.TB) *server {
 	tb.Helper()
-	st := pgtest.StoreWith(tb, postgres.Config{MaxConns: 32})
+	reg := search.NewRegistry()
+	st := pgtest.StoreWith(tb, postgres.Config{MaxConns: 32, Extractor: reg})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	tb.Cleanup(srv.Close)
 	base := srv.URL + "/fhir"
 	v := validate.New()
-	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: search.Default(), BaseURL: base})
+	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: reg, BaseURL: base})
 	require.NoError(tb, err)
 	api, err := rest.New(rest.Config{Service: svc, BaseURL: base, ResourceTypes: v.ResourceTypes()})
 	require.NoError(tb, err)

@@ -45,7 +45,10 @@ func (s *Service) prepare(obj fhir.Object, typ, id string) error {
 			return fhir.Errorf(fhir.IssueValue, "invalid id").At(typ + ".id")
 		}
 	}
-	return s.cfg.Validator.Resource(obj)
+	if err := s.cfg.Validator.Resource(obj); err != nil {
+		return err
+	}
+	return s.registerSearchParameter(obj)
 }
 
 // Read returns the current version of typ/id.

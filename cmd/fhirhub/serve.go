@@ -91,7 +91,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	pool.Close()
 
-	registry := search.Default()
+	registry := search.NewRegistry()
 	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), Extractor: registry, Logger: log})
 	if err != nil {
 		ln.Close()
@@ -103,6 +103,11 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if n, err := svc.LoadSearchParameters(ctx); err != nil {
+		log.Warn("some stored SearchParameters could not be registered", "registered", n, "err", err)
+	} else if n > 0 {
+		log.Info("registered stored SearchParameters", "count", n)
 	}
 	api, err := rest.New(rest.Config{
 		Service: svc, BaseURL: cfg.BaseURL, ResourceTypes: validator.ResourceTypes(),

@@ -30,13 +30,14 @@ type testServer struct {
 
 func newServer(t testing.TB) *testServer {
 	t.Helper()
-	st := pgtest.Store(t)
+	reg := search.NewRegistry() // custom SearchParameters stay in this server
+	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	base := srv.URL + "/fhir"
 	v := validate.New()
-	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: search.Default(), BaseURL: base})
+	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: reg, BaseURL: base})
 	require.NoError(t, err)
 	api, err := rest.New(rest.Config{Service: svc, BaseURL: base, ResourceTypes: v.ResourceTypes(), MaxBodyBytes: 1 << 20})
 	require.NoError(t, err)

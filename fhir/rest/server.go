@@ -93,6 +93,8 @@ func (a *API) routes() {
 	sub.Handle("/_search", h(a.searchSystem)).Methods(http.MethodPost)
 	sub.Handle("/{type}/_search", h(a.searchType)).Methods(http.MethodPost)
 	sub.Handle("/{type}/_history", h(a.historyType)).Methods(http.MethodGet)
+	sub.Handle("/$reindex", h(a.reindex)).Methods(http.MethodPost)
+	sub.Handle("/{type}/$reindex", h(a.reindex)).Methods(http.MethodPost)
 	sub.Handle("/{type}/$validate", h(a.validate)).Methods(http.MethodPost)
 	sub.Handle("/{type}/{id}/$validate", h(a.validate)).Methods(http.MethodPost)
 	sub.Handle("/{type}/{id}/_history", h(a.historyInstance)).Methods(http.MethodGet)

@@ -272,3 +272,18 @@ func issuesOf(err error) []fhir.Issue {
 	}
 	return []fhir.Issue{{Severity: fhir.SeverityError, Code: fhir.IssueInvalid, Diagnostics: "invalid resource"}}
 }
+
+// reindex: POST [base]/$reindex and [base]/[type]/$reindex recompute the
+// search index (after a SearchParameter was added) and answer with a
+// Parameters resource holding the count.
+func (a *API) reindex(w http.ResponseWriter, r *http.Request) error {
+	n, err := a.svc.Reindex(r.Context(), mux.Vars(r)["type"])
+	if err != nil {
+		return err
+	}
+	writeResource(w, r, http.StatusOK, fhir.Object{
+		"resourceType": "Parameters",
+		"parameter":    []any{fhir.Object{"name": "count", "valueInteger": n}},
+	})
+	return nil
+}
