@@ -300,7 +300,7 @@ func TestPrefer(t *testing.T) {
 }
 
 func TestHTTPErrors(t *testing.T) {
-	s := newServer(t)
+	s := newServerLimit(t, 1<<20)
 	cases := []struct {
 		name   string
 		method string

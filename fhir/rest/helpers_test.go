@@ -30,6 +30,12 @@ type testServer struct {
 
 func newServer(t testing.TB) *testServer {
 	t.Helper()
+	return newServerLimit(t, 64<<20)
+}
+
+// newServerLimit is newServer with a request body limit.
+func newServerLimit(t testing.TB, maxBody int64) *testServer {
+	t.Helper()
 	reg := search.NewRegistry() // custom SearchParameters stay in this server
 	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
 	srv := httptest.NewUnstartedServer(nil)
@@ -39,7 +45,7 @@ func newServer(t testing.TB) *testServer {
 	v := validate.New()
 	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: reg, BaseURL: base})
 	require.NoError(t, err)
-	api, err := rest.New(rest.Config{Service: svc, BaseURL: base, ResourceTypes: v.ResourceTypes(), MaxBodyBytes: 1 << 20})
+	api, err := rest.New(rest.Config{Service: svc, BaseURL: base, ResourceTypes: v.ResourceTypes(), MaxBodyBytes: maxBody})
 	require.NoError(t, err)
 	srv.Config.Handler = api.Handler()
 	return &testServer{t: t, base: base, store: st, http: srv.Client()}
