@@ -35,12 +35,12 @@ type server struct {
 
 func newServer(tb testing.TB) *server {
 	tb.Helper()
-	reg := search.NewRegistry()
-	st := pgtest.StoreWith(tb, postgres.Config{MaxConns: 32, Extractor: reg})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	tb.Cleanup(srv.Close)
 	base := srv.URL + "/fhir"
+	reg := search.NewRegistry()
+	st := pgtest.StoreWith(tb, postgres.Config{MaxConns: 32, Extractor: reg, BaseURL: base})
 	v := validate.New()
 	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: reg, BaseURL: base})
 	require.NoError(tb, err)

@@ -89,12 +89,17 @@ func (s *Service) search(ctx context.Context, r store.Reader, typ string, params
 			return nil, nil, nil, err
 		}
 	}
-	q, warnings, err := ParseSearch(s.cfg.Registry, typ, params)
+	q, warnings, err := ParseSearch(s.cfg.Registry, typ, params, s.parseOptions()...)
 	if err != nil {
 		return nil, nil, warnings, err
 	}
 	res, err := r.Search(ctx, q)
 	return res, q, warnings, err
+}
+
+// parseOptions are the ParseSearch options of this server.
+func (s *Service) parseOptions() []ParseOption {
+	return []ParseOption{WithBaseURL(s.cfg.BaseURL), WithResourceTypes(s.cfg.Validator.ResourceTypes())}
 }
 
 // Create stores obj as a new typ resource with a server-assigned id. With
@@ -290,7 +295,7 @@ func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria 
 	if err != nil || len(params) == 0 {
 		return nil, fhir.Errorf(fhir.IssueInvalid, "invalid or empty search criteria %q", criteria)
 	}
-	q, warnings, err := ParseSearch(s.cfg.Registry, typ, params)
+	q, warnings, err := ParseSearch(s.cfg.Registry, typ, params, s.parseOptions()...)
 	if err != nil {
 		return nil, err
 	}

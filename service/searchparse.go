@@ -102,7 +102,6 @@ type parser struct {
 	q        *store.SearchQuery
 	types    []string // the types searched: [Type], _type, or all
 	explicit bool     // types came from Type or _type
-	needAll  bool     // a clause or key needs the types of a search across types
 	warnings []fhir.Issue
 }
 
@@ -155,9 +154,12 @@ func allResourceTypes(reg *search.Registry) []string {
 	return out
 }
 
-// finish sets the query's type list for a search across types that needs it.
+// finish sets the query's type list for a search across types with
+// _type, clauses or sort keys: parameter clauses need it (index rows are
+// keyed by type), and with it _id and _lastUpdated use the (type, id) and
+// (type, last_updated) indexes.
 func (p *parser) finish() {
-	if p.q.Type == "" && (p.explicit || p.needAll) {
+	if p.q.Type == "" && (p.explicit || len(p.q.Where) > 0 || len(p.q.Sort) > 0) {
 		p.q.Types = p.types
 	}
 }
@@ -310,9 +312,6 @@ func (p *parser) checkParam(full string, sp *search.Param, c *store.Clause, type
 	case sp.Expression == "":
 		return unknown("search parameter %q is not supported: ignored", full)
 	}
-	if p.q.Type == "" && c.Param != "_id" && c.Param != "_lastUpdated" {
-		p.needAll = true
-	}
 	c.Targets = sp.Targets
 	if err := checkModifier(p.reg, full, sp, c); err != nil {
 		return err
@@ -388,9 +387,6 @@ func (p *parser) resolveChain(types []string, full, code, mod, rest string, dept
 	if sp.Type != search.TypeReference {
 		return nil, nil, invalidParam(full, "%s is not a reference parameter and cannot be chained", code)
 	}
-	if p.q.Type == "" {
-		p.needAll = true
-	}
 	c := &store.Clause{Param: code, Type: string(sp.Type), Targets: sp.Targets}
 	chain := &store.Chain{}
 	targets := sp.Targets
@@ -403,13 +399,21 @@ func (p *parser) resolveChain(types []string, full, code, mod, rest string, dept
 	case len(targets) == 1:
 		chain.TargetType = targets[0]
 	default:
+		// Without a type, every target must define the chained parameter.
 		next := chainedCode(rest)
+		var having []string
 		for _, t := range targets {
-			if next != "_has" && p.reg.Lookup(t, next) == nil {
-				return nil, nil, invalidParam(full,
-					"chain %s is ambiguous: %s may refer to %s; name the type, as in %s:%s.%s",
-					full, code, strings.Join(targets, ", "), code, t, rest)
+			if next == "_has" || p.reg.Lookup(t, next) != nil {
+				having = append(having, t)
 			}
+		}
+		switch {
+		case len(having) == 0:
+			return nil, nil, unknown("unknown search parameter %q in chain %s: ignored", next, full)
+		case len(having) < len(targets):
+			return nil, nil, invalidParam(full,
+				"chain %s is ambiguous: %s may refer to %s; name the type, as in %s:%s.%s",
+				full, code, strings.Join(targets, ", "), code, having[0], rest)
 		}
 	}
 	inner, leaf, err := p.resolve(targets, full, rest, depth+1)

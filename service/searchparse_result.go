@@ -66,9 +66,6 @@ func (p *parser) parseSort(raw string) error {
 		case !slices.Contains(sortTypes, sp.Type) || sp.Expression == "":
 			p.warn("_sort", "_sort by "+string(sp.Type)+" parameter "+strconv.Quote(code)+" is not supported: ignored")
 		default:
-			if p.q.Type == "" {
-				p.needAll = true
-			}
 			p.q.Sort = append(p.q.Sort, store.SortKey{Param: code, Type: string(sp.Type), Descending: desc})
 		}
 	}

@@ -186,7 +186,8 @@ func quantityValue(s string) (store.Value, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Raw = unescape(s)
+	_, rest := cutPrefix(s)
+	v.Raw = unescape(rest)
 	if len(parts) == 3 {
 		v.UnitSystem, v.UnitCode = unescape(parts[1]), unescape(parts[2])
 		v.HasUnit = v.UnitSystem != "" || v.UnitCode != ""

@@ -28,6 +28,8 @@ type Validator interface {
 	Resource(obj fhir.Object) error
 	// IsResourceType reports whether name is an R4 resource type.
 	IsResourceType(name string) bool
+	// ResourceTypes lists the resource types, sorted.
+	ResourceTypes() []string
 }
 
 // Config configures a Service.

@@ -95,7 +95,7 @@ type Has struct {
 // Value is one alternative of a clause, parsed according to the parameter
 // type.
 type Value struct {
-	// Raw is the value as given (escapes resolved).
+	// Raw is the value as given, without its prefix (escapes resolved).
 	Raw string
 	// Prefix is eq, ne, gt, lt, ge, le, sa, eb or ap (date, number, quantity).
 	Prefix string

@@ -92,7 +92,7 @@ func serve(ctx context.Context, args []string) error {
 	pool.Close()
 
 	registry := search.NewRegistry()
-	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), Extractor: registry, Logger: log})
+	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), Extractor: registry, Logger: log, BaseURL: cfg.BaseURL})
 	if err != nil {
 		ln.Close()
 		return err

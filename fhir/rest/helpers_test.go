@@ -36,12 +36,12 @@ func newServer(t testing.TB) *testServer {
 // newServerLimit is newServer with a request body limit.
 func newServerLimit(t testing.TB, maxBody int64) *testServer {
 	t.Helper()
-	reg := search.NewRegistry() // custom SearchParameters stay in this server
-	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	base := srv.URL + "/fhir"
+	reg := search.NewRegistry() // custom SearchParameters stay in this server
+	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg, BaseURL: base})
 	v := validate.New()
 	svc, err := service.New(service.Config{Store: st, Validator: v, Registry: reg, BaseURL: base})
 	require.NoError(t, err)

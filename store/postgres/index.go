@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -178,4 +179,32 @@ func runBatch(ctx context.Context, q querier, b *pgx.Batch) error {
 		}
 	}
 	return br.Close()
+}
+
+// localReferences turns absolute references on this server's base
+// ("http://host/fhir/Patient/1") into the local Type/id they name, so
+// that searches by Type/id find them.
+func (s *Store) localReferences(v *search.Values) {
+	base := strings.TrimSuffix(s.cfg.BaseURL, "/")
+	if base == "" {
+		return
+	}
+	for i := range v.References {
+		r := &v.References[i]
+		rest, ok := strings.CutPrefix(r.URL, base+"/")
+		if !ok {
+			continue
+		}
+		typ, id, ok := strings.Cut(rest, "/")
+		if !ok || typ == "" || id == "" {
+			continue
+		}
+		if j := strings.Index(id, "/_history/"); j >= 0 {
+			id = id[:j]
+		}
+		if strings.Contains(id, "/") {
+			continue
+		}
+		r.Type, r.ID, r.URL = typ, id, ""
+	}
 }

@@ -74,6 +74,7 @@ func (s *Store) reindexBatch(ctx context.Context, typ string, after int64) (int,
 			if err != nil {
 				return fmt.Errorf("index %s rid %d: %w", r.typ, r.rid, err)
 			}
+			s.localReferences(&values)
 			queueDeleteIndex(b, r.rid)
 			queueInsertIndex(b, r.typ, r.rid, &values)
 			last = r.rid

@@ -36,7 +36,7 @@ func newClock() func() time.Time {
 // precisions; observations with LOINC codes, UCUM quantities, dates,
 // periods and components; encounters, organizations, a practitioner and
 // risk assessments. Patient p6 and the observation o8 pointing at it are
-// deleted, and must never match.
+// deleted, and must never match; encounter e3 points at p6.
 var searchFixture = []string{
 	`{"resourceType":"Organization","id":"org1","name":"Acme Health","identifier":[{"system":"http://org","value":"ACME"}]}`,
 	`{"resourceType":"Organization","id":"org2","name":"Béta Clinic","partOf":{"reference":"Organization/org1"}}`,
@@ -74,6 +74,8 @@ var searchFixture = []string{
 	`{"resourceType":"Encounter","id":"e2","status":"in-progress","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},
 	  "subject":{"reference":"Patient/p3"},"period":{"start":"2024-03-01"},
 	  "serviceProvider":{"reference":"Organization/org2"}}`,
+	`{"resourceType":"Encounter","id":"e3","status":"cancelled","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"EMER"},
+	  "subject":{"reference":"Patient/p6"}}`,
 	`{"resourceType":"Observation","id":"o1","status":"final",
 	  "code":{"coding":[{"system":"http://loinc.org","code":"8480-6","display":"Systolic blood pressure"}]},
 	  "subject":{"reference":"Patient/p1"},"encounter":{"reference":"Encounter/e1"},

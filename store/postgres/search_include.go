@@ -109,7 +109,7 @@ func (r reader) includeRows(ctx context.Context, inc taggedInclude, sources []so
 	conds = append(conds, "NOT t.deleted", "t.rid <> ALL("+b.arg(seen)+"::bigint[])")
 	sql := "SELECT " + resourceRowCols("t") + " FROM resource t WHERE " + strings.Join(conds, " AND ") +
 		" ORDER BY t.rid LIMIT " + b.arg(limit)
-	rows, err := r.q.Query(ctx, sql, b.args...)
+	rows, err := r.q.Query(ctx, sql, withMode(b.args)...)
 	if err != nil {
 		return nil, searchErr(ctx, "include", err)
 	}

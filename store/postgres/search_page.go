@@ -105,11 +105,12 @@ type searchCursor struct {
 	Sort uint32 `json:"s"`
 }
 
-// cursorKey is one sort value; all fields nil stands for NULL.
+// cursorKey is one sort value; all fields nil stands for NULL. A number
+// is kept as text, which (unlike a JSON number) holds infinities.
 type cursorKey struct {
 	S *string    `json:"s,omitempty"`
 	T *time.Time `json:"t,omitempty"`
-	N *float64   `json:"n,omitempty"`
+	N *string    `json:"n,omitempty"`
 }
 
 func newCursorKey(v any) cursorKey {
@@ -119,21 +120,24 @@ func newCursorKey(v any) cursorKey {
 	case time.Time:
 		return cursorKey{T: &x}
 	case float64:
-		return cursorKey{N: &x}
+		n := strconv.FormatFloat(x, 'g', -1, 64)
+		return cursorKey{N: &n}
 	}
 	return cursorKey{}
 }
 
-func (k cursorKey) value() any {
+// value returns the key's value, or ok false for a malformed number.
+func (k cursorKey) value() (v any, ok bool) {
 	switch {
 	case k.S != nil:
-		return *k.S
+		return *k.S, true
 	case k.T != nil:
-		return *k.T
+		return *k.T, true
 	case k.N != nil:
-		return *k.N
+		f, err := strconv.ParseFloat(*k.N, 64)
+		return f, err == nil
 	}
-	return nil
+	return nil, true
 }
 
 func (c *searchCursor) encode() string {
@@ -161,7 +165,25 @@ func decodeCursor(s string, q *store.SearchQuery) (*searchCursor, error) {
 	if err != nil || c.Sort != sortSignature(q) || len(c.Keys) != len(q.Sort) {
 		return nil, invalid("invalid paging cursor (or one made for another sort)")
 	}
+	for _, k := range c.Keys {
+		if _, ok := k.value(); !ok {
+			return nil, invalid("invalid paging cursor")
+		}
+	}
 	return c, nil
+}
+
+// fits reports whether every key of c has the type of its sort column.
+func (c *searchCursor) fits(cols []sortCol) bool {
+	for i, k := range c.Keys {
+		switch {
+		case k.S != nil && cols[i].cast != "text",
+			k.T != nil && cols[i].cast != "timestamptz",
+			k.N != nil && cols[i].cast != "float8":
+			return false
+		}
+	}
+	return true
 }
 
 // keyset returns the condition selecting the rows after (or before) the
@@ -171,7 +193,7 @@ func (b *sqlBuilder) keyset(cols []sortCol, c *searchCursor) string {
 	var alts, eqs []string
 	for i, col := range cols {
 		k := "m.k" + strconv.Itoa(i)
-		v := c.Keys[i].value()
+		v, _ := c.Keys[i].value()
 		var beyond, equal string
 		if v == nil {
 			equal = k + " IS NULL"
@@ -250,6 +272,9 @@ func (r reader) searchPage(ctx context.Context, b *sqlBuilder, where string, q *
 		if cur, err = decodeCursor(q.Cursor, q); err != nil {
 			return nil, err
 		}
+		if !cur.fits(cols) {
+			return nil, invalid("invalid paging cursor")
+		}
 	}
 	count := q.Count
 	if count <= 0 {
@@ -316,7 +341,7 @@ func (r reader) pageRows(ctx context.Context, b *sqlBuilder, where string, cols 
 		sql += ", " + strings.Join(outer, ", ")
 	}
 	sql += " FROM p JOIN resource r ON r.rid = p.rid ORDER BY " + orderBy(cols, "p", reverse)
-	rows, err := r.q.Query(ctx, sql, b.args...)
+	rows, err := r.q.Query(ctx, sql, withMode(b.args)...)
 	if err != nil {
 		return nil, searchErr(ctx, "page", err)
 	}

@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -94,7 +96,7 @@ func TestSearchPagesBackAndForth(t *testing.T) {
 // TestSearchPagingConcurrentWrites pages through 60 patients, sorted and
 // unsorted, while other patients are created, updated and deleted between
 // pages: every patient that existed before and was not touched must be
-// returned exactly once.
+// returned exactly once, and no patient twice unless it was updated.
 func TestSearchPagingConcurrentWrites(t *testing.T) {
 	ctx := context.Background()
 	for _, query := range []string{"_count=7", "_count=7&_sort=family,-birthdate", "_count=7&_sort=-_lastUpdated", "_count=5&_sort=-gender,name"} {
@@ -138,16 +140,18 @@ func TestSearchPagingConcurrentWrites(t *testing.T) {
 					return nil
 				}))
 			}
+			// Untouched patients exactly once; a new one at most once; an
+			// updated one may move past the position and show up again.
 			for i := range 60 {
 				id := fmt.Sprintf("old%02d", i)
 				if !touched[id] {
 					assert.Equal(t, 1, seen[id], "patient %s", id)
-				} else {
-					assert.LessOrEqual(t, seen[id], 1, "patient %s", id)
 				}
 			}
 			for id, n := range seen {
-				assert.Equal(t, 1, n, "patient %s returned %d times", id, n)
+				if !touched[id] {
+					assert.Equal(t, 1, n, "patient %s returned %d times", id, n)
+				}
 			}
 		})
 	}
@@ -206,10 +210,20 @@ func TestSearchCursorErrors(t *testing.T) {
 	res, err := f.st.Search(ctx, q)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Next)
+	// The same cursor with a date where the sort key is a string.
+	data, err := base64.RawURLEncoding.DecodeString(res.Next)
+	require.NoError(t, err)
+	var c map[string]any
+	require.NoError(t, json.Unmarshal(data, &c))
+	c["k"] = []any{map[string]any{"t": "2020-01-01T00:00:00Z"}}
+	data, err = json.Marshal(c)
+	require.NoError(t, err)
+	retyped := base64.RawURLEncoding.EncodeToString(data)
 	for name, tc := range map[string]struct {
 		query, cursor string
 	}{
 		"garbage":      {"_count=1&_sort=family", "not-a-cursor"},
+		"wrong type":   {"_count=1&_sort=family", retyped},
 		"another sort": {"_count=1&_sort=-family", res.Next},
 		"no sort":      {"_count=1", res.Next},
 	} {

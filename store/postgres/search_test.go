@@ -114,6 +114,7 @@ func dateCases(f *fixture) []matchCase {
 		{"ap", "Patient", "birthdate=ap1990-12-31", []string{"p4"}},
 		{"range", "Patient", "birthdate=ge1976&birthdate=lt1991", []string{"p1", "p2", "p4"}},
 		{"or", "Patient", "birthdate=1975,2001", []string{"p3", "p5"}},
+		{"range on one value", "Observation", "date=ge2024-03-01&date=lt2024-03-06", []string{"o1", "o2", "o4"}},
 		{"dateTime in month", "Observation", "date=2024-03", []string{"o1", "o2", "o7"}},
 		{"year holds year", "Observation", "date=2024", []string{"o1", "o2", "o4", "o7"}},
 		{"period overlaps after", "Observation", "date=gt2024-03-05", []string{"o2", "o4", "o7"}},

@@ -36,6 +36,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// BaseURL is the server's FHIR base: absolute references starting
+	// with it are indexed as the local Type/id they name.
+	BaseURL string
 	// DefaultCount and MaxCount bound search page sizes (0: 20 and 1000).
 	DefaultCount int
 	MaxCount     int
@@ -249,6 +252,7 @@ func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
 		VALUES ($1, 1, $2, $3, $4, $5, $6)`, rid, typ, id, now, method, string(content))
+	t.s.localReferences(&values)
 	queueInsertIndex(b, typ, rid, &values)
 	if err := runBatch(ctx, t.q, b); err != nil {
 		return nil, fmt.Errorf("postgres: insert: %w", err)
@@ -333,6 +337,7 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 	if !cur.deleted {
 		queueDeleteIndex(b, cur.rid)
 	}
+	t.s.localReferences(&values)
 	queueInsertIndex(b, typ, cur.rid, &values)
 	if err := runBatch(ctx, t.q, b); err != nil {
 		return nil, false, fmt.Errorf("postgres: update: %w", err)
