@@ -34,36 +34,23 @@ func (m *Message) encodedSizeHint() int {
 // segmentSpan returns the offsets in m.raw of segment i's text.
 func (m *Message) segmentSpan(i int) (start, end int) {
 	s := m.segs[i]
-	lo := m.comps[m.reps[m.fields[s.f0]]]
-	hi := m.comps[m.reps[m.fields[s.f0+s.nf]]]
-	return int(m.subs[2*lo]), int(m.subs[2*(hi-1)+1])
+	first, sentinel := int32(m.fields[s.f0]), int32(m.fields[s.f0+s.nf])
+	return leafStart(m.leaves, first), leafEnd(m.leaves, sentinel-1)
 }
 
-// appendSegment writes segment i from its index.
+// appendSegment writes segment i from its index: each leaf's text after
+// the delimiter its kind names.
 func (m *Message) appendSegment(dst []byte, i int) []byte {
 	s := m.segs[i]
 	d := m.delims
-	for k := int32(0); k < s.nf; k++ {
-		if k > 0 && !(s.hdr && k <= 2) {
-			dst = append(dst, d.Field)
+	seps := [...]byte{clsSub: d.Subcomponent, clsComp: d.Component, clsRep: d.Repetition, clsField: d.Field}
+	l := m.leaves
+	first, sentinel := int32(m.fields[s.f0]), int32(m.fields[s.f0+s.nf])
+	for k := first; k < sentinel; k++ {
+		if k > first && l[k]&glued == 0 {
+			dst = append(dst, seps[leafKind(l[k])])
 		}
-		f := s.f0 + k
-		for r := m.fields[f]; r < m.fields[f+1]; r++ {
-			if r > m.fields[f] {
-				dst = append(dst, d.Repetition)
-			}
-			for c := m.reps[r]; c < m.reps[r+1]; c++ {
-				if c > m.reps[r] {
-					dst = append(dst, d.Component)
-				}
-				for l := m.comps[c]; l < m.comps[c+1]; l++ {
-					if l > m.comps[c] {
-						dst = append(dst, d.Subcomponent)
-					}
-					dst = append(dst, m.raw[m.subs[2*l]:m.subs[2*l+1]]...)
-				}
-			}
-		}
+		dst = append(dst, m.raw[leafStart(l, k):leafEnd(l, k)]...)
 	}
 	return dst
 }
@@ -83,10 +70,19 @@ func NewMessage(d Delimiters) (*Message, error) {
 }
 
 // AddSegment appends an empty segment named name and returns it. name must
-// be a segment ID without delimiters, and not MSH.
+// be a segment ID of one to eight letters and digits, and neither MSH nor
+// a batch envelope segment (FHS, BHS, BTS, FTS).
 func (m *Message) AddSegment(name string) (Segment, error) {
-	if name == "" || name == "MSH" || strings.ContainsAny(name, "\r\n") || m.hasDelimiter(name, levelField) {
-		return Segment{}, errAt(CodeSegmentSequence, Location{Segment: name}, "invalid segment ID for a new segment")
+	valid := len(name) >= 1 && len(name) <= 8
+	switch name {
+	case "MSH", "FHS", "BHS", "BTS", "FTS":
+		valid = false
+	}
+	for i := 0; valid && i < len(name); i++ {
+		valid = isAlnum(name[i])
+	}
+	if !valid {
+		return Segment{}, errAt(CodeSegmentSequence, Location{}, "invalid segment ID for a new segment")
 	}
 	if err := m.appendSegmentText([]byte(name)); err != nil {
 		return Segment{}, err
@@ -119,12 +115,14 @@ func (m *Message) hasDelimiter(s string, lv level) bool {
 	return false
 }
 
-// Set stores value, escaped (see Escape), at path: the node the path
+// Set stores value, escaped (see Escape), at path. The node the path
 // names is replaced whole, so "PID-5" replaces every repetition and
-// component of PID-5 while "PID-5.2" replaces only the given name. Missing
-// fields, repetitions and components are added empty. The segment must
-// exist (see AddSegment); MSH-1 and MSH-2 cannot be set. Set costs one
-// pass over the segment.
+// component of PID-5 while "PID-5.2" replaces only the given name; missing
+// fields, repetitions and components are added empty. The text `""` is
+// written so that it reads back as text, not as the null (see SetNull).
+// The segment must exist (see AddSegment); MSH-1 and MSH-2 cannot be set.
+// Set costs one pass over the segment, and the message keeps the
+// segment's previous text until it is discarded.
 func (m *Message) Set(path string, value string) error {
 	p, err := ParsePath(path)
 	if err != nil {
@@ -135,7 +133,19 @@ func (m *Message) Set(path string, value string) error {
 
 // SetAt is Set with a parsed path.
 func (m *Message) SetAt(p Path, value string) error {
+	if value == `""` && m.delims.Escape != 0 {
+		// Two double quotes are the null (see SetNull); as text they are
+		// written as hexadecimal so that they read back as text.
+		e := m.delims.Escape
+		return m.setRaw(p, []byte{e, 'X', '2', '2', '2', '2', e})
+	}
 	return m.setRaw(p, appendEscaped(nil, value, m.delims, m.charset))
+}
+
+// SetNull stores the explicit null `""` at path: it tells the receiver to
+// delete the value it holds (HL7 v2.5.1 section 2.5.3).
+func (m *Message) SetNull(path string) error {
+	return m.SetRaw(path, `""`)
 }
 
 // SetRaw stores raw ER7 text at path, unescaped: it may hold the
@@ -182,8 +192,7 @@ func (m *Message) setRaw(p Path, raw []byte) error {
 	out := m.raw[start:end:end]
 	if depth == int(lv) {
 		// The node exists: replace its text.
-		lo, hi := anc.leaves()
-		ns, ne := int(m.subs[2*lo])-start, int(m.subs[2*(hi-1)+1])-start
+		ns, ne := leafStart(m.leaves, anc.lo)-start, leafEnd(m.leaves, anc.hi-1)-start
 		text := make([]byte, 0, len(out)-(ne-ns)+len(raw))
 		text = append(append(append(text, out[:ns]...), raw...), out[ne:]...)
 		return m.replaceSegment(si, text)
@@ -194,8 +203,7 @@ func (m *Message) setRaw(p Path, raw []byte) error {
 	at := len(out)
 	have := seg.NumFields()
 	if depth > 0 {
-		_, hi := anc.leaves()
-		at = int(m.subs[2*(hi-1)+1]) - start
+		at = leafEnd(m.leaves, anc.hi-1) - start
 		have = anc.NumParts()
 	}
 	var pad []byte

@@ -154,7 +154,7 @@ func ParseHeader(data []byte) (*Header, error) {
 			line = line[:j]
 		}
 		m := &Message{delims: d, raw: append([]byte(nil), line...)}
-		if err := m.indexAll(DefaultLimits()); err != nil || len(m.segs) != 1 {
+		if err := m.indexFrom(0, DefaultLimits()); err != nil || len(m.segs) != 1 {
 			continue
 		}
 		m.charset = detectCharset(m)

@@ -19,18 +19,46 @@ type Message struct {
 	high    bool // raw holds bytes >= 0x80
 
 	segs []segment
-	// Field f (absolute) has repetitions reps[fields[f]:fields[f+1]],
-	// repetition r has components comps[reps[r]:reps[r+1]], component c has
-	// subcomponents c in [comps[c], comps[c+1]), and subcomponent k is the
-	// text raw[subs[2k]:subs[2k+1]], still escaped. Each segment's entries
-	// are followed by a sentinel entry.
-	fields, reps, comps, subs []int32
+	// leaves holds, for every value between delimiters (a subcomponent, or
+	// a component, repetition or field without inner delimiters), its start
+	// in raw and the kind of delimiter before it (see leafKind); each
+	// segment's leaves end with a sentinel leaf that starts one byte after
+	// the segment. A value ends one byte before the next leaf starts (at
+	// it, for leaves glued together in MSH). fields holds the index of the
+	// first leaf of every field, each segment's followed by its sentinel.
+	leaves []uint32
+	fields []uint32
 }
+
+// Leaf encoding: the start offset in the low 28 bits, the kind of the
+// delimiter before the leaf (clsSub ... clsField, kindSegment for the
+// first leaf of a segment, kindEnd for the sentinel) in the next three,
+// and the glued flag in the top bit.
+const (
+	kindShift   = 28
+	maxOffset   = 1 << kindShift
+	offMask     = maxOffset - 1
+	kindSegment = uint32(0)
+	kindField   = uint32(clsField) << kindShift
+	kindEnd     = uint32(clsEOL) << kindShift
+	glued       = uint32(1) << 31
+)
+
+func leafStart(leaves []uint32, k int32) int { return int(leaves[k] & offMask) }
+
+// leafEnd returns the end of leaf k: one byte before the next leaf, or at
+// it when the next leaf is glued to k.
+func leafEnd(leaves []uint32, k int32) int {
+	next := leaves[k+1]
+	return int(next&offMask) - 1 + int(next>>31)
+}
+
+func leafKind(l uint32) uint32 { return (l >> kindShift) & 7 }
 
 type segment struct {
 	name string
-	f0   int32 // absolute index of field 0 (the name)
-	nf   int32 // number of fields including field 0
+	f0   int32 // index in fields of field 0 (the name)
+	nf   int32 // number of fields including field 0; fields[f0+nf] is the sentinel
 	hdr  bool  // MSH, FHS or BHS: fields 1 and 2 are the delimiters
 }
 
@@ -158,7 +186,8 @@ func (s Segment) Field(n int) Value {
 	if s.m == nil || n < 0 || n >= int(s.m.segs[s.i].nf) {
 		return Value{}
 	}
-	return Value{m: s.m, level: levelField, idx: s.m.segs[s.i].f0 + int32(n)}
+	f := s.m.segs[s.i].f0 + int32(n)
+	return Value{m: s.m, level: levelField, lo: int32(s.m.fields[f]), hi: int32(s.m.fields[f+1]), seg: s.i, field: int32(n)}
 }
 
 // Encode returns the segment in ER7, without a segment terminator.
@@ -170,8 +199,9 @@ func (s Segment) Encode() []byte {
 }
 
 // knownSegments holds the segment IDs of HL7 v2.1-2.8, so that parsing
-// does not allocate a name string for them.
-var knownSegments = func() map[string]string {
+// does not allocate a name string for them; knownIDs maps the three
+// bytes of each, packed, to the same string.
+var knownSegments, knownIDs = func() (map[string]string, map[uint32]string) {
 	ids := strings.Fields(`ABS ACC ADD ADJ AFF AIG AIL AIP AIS AL1 APR ARQ ARV AUT BHS BLC BLG BPO BPX BTS BTX
 	BUI CDM CDO CER CM0 CM1 CM2 CNS CON CSP CSR CSS CTD CTI DB1 DEV DG1 DMI DON DRG DSC DSP ECD ECR EDU
 	EQP EQU ERQ ERR EVN FAC FHS FT1 FTS GOL GP1 GP2 GT1 IAM IAR IIM ILT IN1 IN2 IN3 INV IPC IPR ISD ITM
@@ -180,16 +210,22 @@ var knownSegments = func() map[string]string {
 	PRC PRD PRT PSG PSH PSL PSS PTH PV1 PV2 PYE QAK QID QPD QRD QRF QRI RCP RDF RDT REL RF1 RFI RGS RMI
 	ROL RQ1 RQD RXA RXC RXD RXE RXG RXO RXR RXV SAC SCD SCH SCP SDD SFT SGH SGT SHP SID SLT SPM SPR STF
 	STZ TCC TCD TQ1 TQ2 TXA UAC UB1 UB2 URD URS VAR VND VTQ`)
-	m := make(map[string]string, len(ids))
+	byName := make(map[string]string, len(ids))
+	byID := make(map[uint32]string, len(ids))
 	for _, id := range ids {
-		m[id] = id
+		byName[id] = id
+		byID[pack3([]byte(id))] = id
 	}
-	return m
+	return byName, byID
 }()
 
+func pack3(b []byte) uint32 { return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]) }
+
 func internName(b []byte) string {
-	if s, ok := knownSegments[string(b)]; ok {
-		return s
+	if len(b) == 3 {
+		if s, ok := knownIDs[pack3(b)]; ok {
+			return s
+		}
 	}
 	return string(b)
 }

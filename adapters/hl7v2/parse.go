@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
+	"sync"
 )
 
 // Limits bound the work and memory a parse may spend, so that no input,
-// however large or odd, costs more than a known amount. Memory for a parsed
-// message is about its size plus 20 bytes per delimiter.
+// however large or odd, costs more than a known amount. A parsed message
+// holds a copy of its bytes plus 4 to 8 bytes per delimiter, and parsing
+// is linear in its size.
 type Limits struct {
-	// MaxBytes is the largest message accepted, in bytes.
+	// MaxBytes is the largest message accepted, in bytes (at most 256 MiB).
 	MaxBytes int
 	// MaxSegments is the largest number of segments in one message.
 	MaxSegments int
@@ -31,6 +34,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = d.MaxBytes
 	}
+	l.MaxBytes = min(l.MaxBytes, maxOffset-2)
 	if l.MaxSegments <= 0 {
 		l.MaxSegments = d.MaxSegments
 	}
@@ -50,35 +54,29 @@ const (
 	clsEOL
 )
 
-type classTables struct {
-	scan [256]uint8 // delimiters and line ends
-}
+// classes maps each byte to its class for one set of delimiters.
+type classes [256]uint8
 
 var defaultClasses = buildClasses(DefaultDelimiters())
 
-func buildClasses(d Delimiters) *classTables {
-	t := new(classTables)
-	t.fill(d)
+func buildClasses(d Delimiters) *classes {
+	t := new(classes)
+	if d.Subcomponent != 0 {
+		t[d.Subcomponent] = clsSub
+	}
+	if d.Component != 0 {
+		t[d.Component] = clsComp
+	}
+	if d.Repetition != 0 {
+		t[d.Repetition] = clsRep
+	}
+	t[d.Field] = clsField
+	t['\r'] = clsEOL
+	t['\n'] = clsEOL
 	return t
 }
 
-func (t *classTables) fill(d Delimiters) {
-	t.scan = [256]uint8{}
-	if d.Subcomponent != 0 {
-		t.scan[d.Subcomponent] = clsSub
-	}
-	if d.Component != 0 {
-		t.scan[d.Component] = clsComp
-	}
-	if d.Repetition != 0 {
-		t.scan[d.Repetition] = clsRep
-	}
-	t.scan[d.Field] = clsField
-	t.scan['\r'] = clsEOL
-	t.scan['\n'] = clsEOL
-}
-
-func classesFor(d Delimiters) *classTables {
+func classesFor(d Delimiters) *classes {
 	if d == DefaultDelimiters() {
 		return defaultClasses
 	}
@@ -91,8 +89,8 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // "Message construction rules") with DefaultLimits. It copies data, so the
 // caller may reuse it.
 //
-// Segments may end in CR, LF or CRLF; a leading UTF-8 byte order mark and
-// blank lines are skipped. The first segment must be MSH; the delimiters
+// Segments may end in CR, LF or CRLF; a leading UTF-8 byte order mark,
+// white space before the first segment and blank lines are skipped. The first segment must be MSH; the delimiters
 // are those it declares. Every segment, field, repetition, component and
 // subcomponent is indexed in one pass over the bytes; values are unescaped
 // and converted to UTF-8 only when read. Parse never panics; a failure is
@@ -121,7 +119,7 @@ func ParseWithLimits(data []byte, lim Limits) (*Message, error) {
 	}
 	m := &Message{delims: d}
 	m.raw = append(make([]byte, 0, len(rest)), rest...)
-	if err := m.indexAll(lim); err != nil {
+	if err := m.indexFrom(0, lim); err != nil {
 		return nil, err
 	}
 	if m.segs[0].name != "MSH" || !m.segs[0].hdr {
@@ -156,11 +154,6 @@ func skipPreamble(data []byte) int {
 	return i
 }
 
-// indexAll indexes every segment of m.raw.
-func (m *Message) indexAll(lim Limits) error {
-	return m.indexFrom(0, lim)
-}
-
 // Word-at-a-time search for delimiter bytes (the "has zero byte" test of
 // Hacker's Delight 6-1, in its exact form).
 const (
@@ -185,83 +178,86 @@ func pattern(c byte) uint64 {
 	return uint64(c) * ones
 }
 
-// counts holds the number of delimiters of each kind in some bytes.
-type counts struct {
-	field, comp, rep, sub, eol int
-	high                       bool
+// gather moves the high bit of byte i of m to bit i.
+func gather(m uint64) uint8 {
+	return uint8(((m >> 7) * 0x0102040810204080) >> 56)
 }
 
-// count counts the delimiters of b word by word. An undeclared delimiter
-// has CR's pattern: it counts line ends again, which only over-allocates.
-func count(b []byte, d Delimiters) counts {
+// counts holds the number of delimiters in some bytes.
+type counts struct {
+	delims, fields, eols int
+	high                 bool
+}
+
+// scan counts the delimiters of b eight bytes at a time and records, in
+// masks, one byte per eight bytes of b whose bits mark the delimiters and
+// line ends. An undeclared delimiter has CR's pattern, which only
+// over-counts.
+func scan(b []byte, d Delimiters, cls *[256]uint8, masks []uint8) counts {
 	pF, pC, pR, pS := pattern(d.Field), pattern(d.Component), pattern(d.Repetition), pattern(d.Subcomponent)
 	var c counts
 	var high uint64
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		high |= w
-		c.field += bits.OnesCount64(zeroBytes(w ^ pF))
-		c.comp += bits.OnesCount64(zeroBytes(w ^ pC))
-		c.rep += bits.OnesCount64(zeroBytes(w ^ pR))
-		c.sub += bits.OnesCount64(zeroBytes(w ^ pS))
-		c.eol += bits.OnesCount64(zeroBytes(w^pCR) | zeroBytes(w^pLF))
+	i, w := 0, 0
+	for ; i+8 <= len(b); i, w = i+8, w+1 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		high |= x
+		zF := zeroBytes(x ^ pF)
+		zE := zeroBytes(x^pCR) | zeroBytes(x^pLF)
+		all := zF | zE | zeroBytes(x^pC) | zeroBytes(x^pR) | zeroBytes(x^pS)
+		c.delims += bits.OnesCount64(all)
+		c.fields += bits.OnesCount64(zF)
+		c.eols += bits.OnesCount64(zE)
+		masks[w] = gather(all)
 	}
-	for ; i < len(b); i++ {
-		x := b[i]
+	// The last mask covers the bytes after the last full word (possibly
+	// none: it is still written, as the scratch may hold old masks).
+	var m uint8
+	for k := i; k < len(b); k++ {
+		x := b[k]
 		high |= uint64(x)
-		switch {
-		case x == '\r' || x == '\n':
-			c.eol++
-		case x == d.Field:
-			c.field++
-		case x == d.Component:
-			c.comp++
-		case x == d.Repetition:
-			c.rep++
-		case x == d.Subcomponent:
-			c.sub++
+		switch cls[x] {
+		case clsData:
+			continue
+		case clsEOL:
+			c.eols++
+		case clsField:
+			c.fields++
 		}
+		c.delims++
+		m |= 1 << (k - i)
 	}
+	masks[w] = m
+	c.delims -= c.eols
 	c.high = high&hi1 != 0
 	return c
 }
 
-// grow returns s with room for n more elements, its length unchanged.
-func grow(s []int32, n int) []int32 {
-	if cap(s)-len(s) >= n {
-		return s
-	}
-	t := make([]int32, len(s), len(s)+n)
-	copy(t, s)
-	return t
-}
+// maskPool recycles the scratch masks of scan.
+var maskPool = sync.Pool{New: func() any { return new([]uint8) }}
 
 // indexer holds the state of indexFrom between segments. The index arrays
-// are used at full capacity and filled through the counters nf, nr, nc
-// and ns (ns counts int32s: two per subcomponent).
+// are used at full capacity and filled through the counters nl and nf.
 type indexer struct {
-	m                         *Message
-	cls                       *[256]uint8
-	maxSegs                   int
-	fields, reps, comps, subs []int32
-	nf, nr, nc, ns            int
-	seg                       segment
-	open                      bool
-	leaf, segStart, nameEnd   int
-	skip                      int // delimiters before skip are inside MSH-2
-	err                       error
+	m       *Message
+	cls     *[256]uint8
+	maxSegs int
+	leaves  []uint32
+	fields  []uint32
+	nl, nf  int
+	seg     segment
+	open    bool
+	skip    int // delimiters before skip are inside MSH-2
+	err     error
 }
 
-// newNode starts a field with one repetition, component and
-// subcomponent.
-func (x *indexer) newField() {
-	x.fields[x.nf] = int32(x.nr)
+func (x *indexer) leaf(start int, kind uint32) {
+	x.leaves[x.nl] = uint32(start) | kind
+	x.nl++
+}
+
+func (x *indexer) field() {
+	x.fields[x.nf] = uint32(x.nl)
 	x.nf++
-	x.reps[x.nr] = int32(x.nc)
-	x.nr++
-	x.comps[x.nc] = int32(x.ns / 2)
-	x.nc++
 }
 
 // begin opens a segment at i unless i is a line end or past the input.
@@ -278,21 +274,19 @@ func (x *indexer) begin(i int) {
 	}
 	x.open = true
 	x.seg = segment{f0: int32(x.nf)}
-	x.newField()
-	x.leaf, x.segStart, x.nameEnd, x.skip = i, i, -1, i
+	x.skip = i
+	x.field()
+	x.leaf(i, kindSegment)
 	fs := x.m.delims.Field
 	if i+3 < n && raw[i+3] == fs && isHeaderName(raw[i:i+3]) {
 		// MSH-1 is the field separator itself and MSH-2 the encoding
-		// characters, which are not split.
+		// characters, which are not split; no delimiter stands between the
+		// name, MSH-1 and MSH-2.
 		x.seg.hdr = true
-		x.nameEnd = i + 3
-		x.subs[x.ns], x.subs[x.ns+1] = int32(i), int32(i+3)
-		x.ns += 2
-		x.newField()
-		x.subs[x.ns], x.subs[x.ns+1] = int32(i+3), int32(i+4)
-		x.ns += 2
-		x.newField()
-		x.leaf = i + 4
+		x.field()
+		x.leaf(i+3, kindField|glued)
+		x.field()
+		x.leaf(i+4, kindField|glued)
 		j := i + 4
 		for j < n && raw[j] != fs && raw[j] != '\r' && raw[j] != '\n' {
 			j++
@@ -301,90 +295,79 @@ func (x *indexer) begin(i int) {
 	}
 }
 
-// end closes the open segment at i, a line end or the end of the input.
+// end closes the open segment at i, a line end or the end of the input,
+// with a sentinel leaf and a sentinel field.
 func (x *indexer) end(i int) {
-	x.subs[x.ns], x.subs[x.ns+1] = int32(x.leaf), int32(i)
-	x.ns += 2
 	x.seg.nf = int32(x.nf) - x.seg.f0
-	if x.nameEnd < 0 {
-		x.nameEnd = i
-	}
-	x.seg.name = internName(x.m.raw[x.segStart:x.nameEnd])
-	x.m.segs = append(x.m.segs, x.seg)
+	x.field()
+	x.leaf(i+1, kindEnd)
+	m := x.m
+	f0 := int32(x.fields[x.seg.f0])
+	x.seg.name = internName(m.raw[leafStart(x.leaves, f0):leafEnd(x.leaves, int32(x.fields[x.seg.f0+1])-1)])
+	m.segs = append(m.segs, x.seg)
 	x.open = false
 }
 
 // indexFrom indexes the segments of m.raw[from:], appending to the index
-// arrays and ending them with sentinels.
+// arrays.
 //
-// It counts the delimiters first, so that the arrays are allocated once
-// at their final size and the limit on delimiters is checked before any
-// allocation. The scan then finds delimiters eight bytes at a time and
-// records each without a data-dependent branch: every level's next slot
-// is written and only the counters of the levels the delimiter closes
-// advance.
+// A first pass counts the delimiters eight bytes at a time and notes
+// where they are, so that the arrays are allocated once at their final
+// size and the limit on delimiters is checked before any allocation. The
+// second pass visits only the delimiters and records each as the start
+// and kind of the value after it, without a data-dependent branch.
 func (m *Message) indexFrom(from int, lim Limits) error {
 	raw := m.raw
+	if len(raw)+1 >= maxOffset {
+		// Offsets, and the sentinel one past the end, must fit in a leaf.
+		return errAt(CodeApplicationInternal, Location{}, "message exceeds 256 MiB")
+	}
 	d := m.delims
-	c := count(raw[from:], d)
+	cls := (*[256]uint8)(classesFor(d))
+	body := raw[from:]
+	mp := maskPool.Get().(*[]uint8)
+	defer maskPool.Put(mp)
+	if need := len(body)/8 + 1; cap(*mp) < need {
+		*mp = make([]uint8, need)
+	}
+	masks := (*mp)[:len(body)/8+1]
+	c := scan(body, d, cls, masks)
 	if c.high {
 		m.high = true
 	}
-	if total := c.field + c.comp + c.rep + c.sub; total > lim.MaxNodes {
+	if c.delims > lim.MaxNodes {
 		return errAt(CodeApplicationInternal, Location{},
-			"message has "+strconv.Itoa(total)+" delimiters, over the limit of "+strconv.Itoa(lim.MaxNodes))
+			"message has "+strconv.Itoa(c.delims)+" delimiters, over the limit of "+strconv.Itoa(lim.MaxNodes))
 	}
-	lines := c.eol + 1
-	needF := c.field + 2*lines + 2
-	needR := needF + c.rep
-	needC := needR + c.comp
-	needS := 2 * (needC + c.sub + 1)
-	if m.fields == nil {
-		back := make([]int32, needF+needR+needC+needS)
-		m.fields = back[0:0:needF]
-		m.reps = back[needF : needF : needF+needR]
-		m.comps = back[needF+needR : needF+needR : needF+needR+needC]
-		m.subs = back[needF+needR+needC : needF+needR+needC : len(back)]
-		m.segs = make([]segment, 0, min(lines, lim.MaxSegments))
+	segs := c.eols + 1
+	needL := c.delims + 3*segs + 1
+	needF := c.fields + 4*segs + 1
+	if m.leaves == nil {
+		back := make([]uint32, needL+needF)
+		m.leaves, m.fields = back[:0:needL], back[needL:needL]
+		m.segs = make([]segment, 0, min(segs, lim.MaxSegments))
 	} else {
-		m.fields, m.reps, m.comps, m.subs = grow(m.fields, needF), grow(m.reps, needR), grow(m.comps, needC), grow(m.subs, needS)
+		m.leaves = slices.Grow(m.leaves, needL)
+		m.fields = slices.Grow(m.fields, needF)
 	}
-	t := classesFor(d)
-	x := &indexer{m: m, cls: &t.scan, maxSegs: lim.MaxSegments,
-		fields: m.fields[:cap(m.fields)], reps: m.reps[:cap(m.reps)],
-		comps: m.comps[:cap(m.comps)], subs: m.subs[:cap(m.subs)],
-		nf: len(m.fields), nr: len(m.reps), nc: len(m.comps), ns: len(m.subs)}
-	n := len(raw)
-	cls := &t.scan
-	pF, pC, pR, pS := pattern(d.Field), pattern(d.Component), pattern(d.Repetition), pattern(d.Subcomponent)
+	x := &indexer{m: m, cls: cls, maxSegs: lim.MaxSegments,
+		leaves: m.leaves[:cap(m.leaves)], fields: m.fields[:cap(m.fields)],
+		nl: len(m.leaves), nf: len(m.fields)}
 
 	x.begin(from)
-	fields, reps, comps, subs := x.fields, x.reps, x.comps, x.subs
-	nf, nr, nc, ns := x.nf, x.nr, x.nc, x.ns
-	leaf, skip, nameEnd := x.leaf, x.skip, x.nameEnd
-	for pos := from; pos < n; pos += 8 {
-		var mask uint64
-		if pos+8 <= n {
-			w := binary.LittleEndian.Uint64(raw[pos:])
-			mask = zeroBytes(w^pF) | zeroBytes(w^pC) | zeroBytes(w^pR) | zeroBytes(w^pS) |
-				zeroBytes(w^pCR) | zeroBytes(w^pLF)
-		} else {
-			for k := pos; k < n; k++ {
-				if cls[raw[k]] != clsData {
-					mask |= 0x80 << (8 * (k - pos))
-				}
-			}
-		}
+	leaves, fields := x.leaves, x.fields
+	nl, nf, skip := x.nl, x.nf, x.skip
+	for w, mask := range masks {
+		pos := from + 8*w
 		for mask != 0 {
-			p := pos + bits.TrailingZeros64(mask)>>3
+			p := pos + bits.TrailingZeros8(mask)
 			mask &= mask - 1
 			if p < skip {
 				continue
 			}
 			c := cls[raw[p]]
 			if c == clsEOL {
-				x.nf, x.nr, x.nc, x.ns = nf, nr, nc, ns
-				x.leaf, x.nameEnd = leaf, nameEnd
+				x.nl, x.nf = nl, nf
 				if x.open {
 					x.end(p)
 				}
@@ -392,42 +375,27 @@ func (m *Message) indexFrom(from int, lim Limits) error {
 				if x.err != nil {
 					return x.finish()
 				}
-				nf, nr, nc, ns = x.nf, x.nr, x.nc, x.ns
-				leaf, skip, nameEnd = x.leaf, x.skip, x.nameEnd
+				nl, nf, skip = x.nl, x.nf, x.skip
 				continue
 			}
-			if c == clsField && nameEnd < 0 {
-				nameEnd = p
-			}
-			// Close the subcomponent; open the next field, repetition and
-			// component as far as the delimiter's level requires.
-			subs[ns] = int32(leaf)
-			subs[ns+1] = int32(p)
-			ns += 2
-			fields[nf] = int32(nr)
+			// The value after the delimiter starts at p+1; a field
+			// separator also starts a field.
+			leaves[nl] = uint32(p+1) | uint32(c)<<kindShift
+			fields[nf] = uint32(nl)
+			nl++
 			nf += int(c >> 2) // clsField
-			reps[nr] = int32(nc)
-			nr += int((c + 1) >> 2) // clsRep, clsField
-			comps[nc] = int32(ns >> 1)
-			nc += int((c + 2) >> 2) // clsComp, clsRep, clsField
-			leaf = p + 1
 		}
 	}
-	x.nf, x.nr, x.nc, x.ns = nf, nr, nc, ns
-	x.leaf, x.nameEnd = leaf, nameEnd
+	x.nl, x.nf = nl, nf
 	if x.open {
-		x.end(n)
+		x.end(len(raw))
 	}
 	return x.finish()
 }
 
-// finish ends the index arrays with sentinels and stores them in m.
+// finish stores the index arrays in m.
 func (x *indexer) finish() error {
-	x.fields[x.nf] = int32(x.nr)
-	x.reps[x.nr] = int32(x.nc)
-	x.comps[x.nc] = int32(x.ns / 2)
-	m := x.m
-	m.fields, m.reps, m.comps, m.subs = x.fields[:x.nf+1], x.reps[:x.nr+1], x.comps[:x.nc+1], x.subs[:x.ns]
+	x.m.leaves, x.m.fields = x.leaves[:x.nl], x.fields[:x.nf]
 	return x.err
 }
 

@@ -50,14 +50,16 @@ type Specimen struct {
 }
 
 // Patient is the PATIENT group of order and result messages.
+// Observations are the PATIENT_OBSERVATION groups of v2.7 and later.
 type Patient struct {
-	PID, PD1  Segment
-	NTE, NK1  []Segment
-	Visit     Visit
-	Insurance []Insurance
-	GT1       Segment
-	AL1       []Segment
-	Extra     []Segment
+	PID, PD1     Segment
+	NTE, NK1     []Segment
+	Observations []Observation
+	Visit        Visit
+	Insurance    []Insurance
+	GT1          Segment
+	AL1          []Segment
+	Extra        []Segment
 }
 
 // Order is an order group: ORDER_OBSERVATION of ORU^R01, ORDER of ORM^O01

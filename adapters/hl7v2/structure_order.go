@@ -62,7 +62,7 @@ func (c *orderCursor) patientSegment(s Segment) (ok bool) {
 	pt := c.patient
 	switch s.Name() {
 	case "PD1":
-		if pt.PD1.Exists() || c.inOrder {
+		if pt.PD1.Exists() || c.inOrder || len(pt.Observations) > 0 {
 			return false
 		}
 		pt.PD1 = s
@@ -106,8 +106,19 @@ func (c *orderCursor) patientSegment(s Segment) (ok bool) {
 			return false
 		}
 		pt.AL1 = append(pt.AL1, s)
+	case "OBX":
+		// PATIENT_OBSERVATION (v2.7+).
+		if c.inOrder {
+			return false
+		}
+		pt.Observations = append(pt.Observations, Observation{OBX: s})
+		obs := &pt.Observations[len(pt.Observations)-1]
+		c.nte, c.extra = &obs.NTE, &obs.Extra
 	default:
 		return false
+	}
+	if s.Name() != "OBX" {
+		c.nte, c.extra = &pt.NTE, &pt.Extra
 	}
 	return true
 }
@@ -130,8 +141,11 @@ func (c *orderCursor) orderSegment(s Segment, details map[string]bool) (ok bool)
 	switch {
 	case name == "ORC":
 		c.newOrder().ORC = s
+	case name == "RQ1" && c.ord != nil && c.ord.Detail.Name() == "RQD":
+		// Requisition detail-1 travels with its RQD.
+		c.ord.Extra = append(c.ord.Extra, s)
 	case details[name]:
-		if c.ord == nil || c.ord.Detail.Exists() || len(c.ord.Observations) > 0 {
+		if c.ord == nil || c.ord.Detail.Exists() {
 			c.newOrder()
 		}
 		c.ord.Detail = s

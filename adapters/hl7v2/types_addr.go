@@ -31,22 +31,23 @@ type XAD struct {
 // ParseXAD reads an XAD.
 func ParseXAD(v Value) XAD {
 	v = asComposite(v)
-	st := v.Part(1)
+	p := split(v)
+	st := p.at(1)
 	return XAD{
 		Street:                     SAD{StreetOrMailingAddress: st.Part(1).String(), StreetName: st.Part(2).String(), DwellingNumber: st.Part(3).String()},
-		OtherDesignation:           v.Part(2).String(),
-		City:                       v.Part(3).String(),
-		State:                      v.Part(4).String(),
-		PostalCode:                 v.Part(5).String(),
-		Country:                    v.Part(6).String(),
-		AddressType:                v.Part(7).String(),
-		OtherGeographicDesignation: v.Part(8).String(),
-		CountyParishCode:           v.Part(9).String(),
-		CensusTract:                v.Part(10).String(),
-		AddressRepresentationCode:  v.Part(11).String(),
-		AddressValidityRange:       v.Part(12).Raw(),
-		EffectiveDate:              v.Part(13).String(),
-		ExpirationDate:             v.Part(14).String(),
+		OtherDesignation:           p.at(2).String(),
+		City:                       p.at(3).String(),
+		State:                      p.at(4).String(),
+		PostalCode:                 p.at(5).String(),
+		Country:                    p.at(6).String(),
+		AddressType:                p.at(7).String(),
+		OtherGeographicDesignation: p.at(8).String(),
+		CountyParishCode:           p.at(9).String(),
+		CensusTract:                p.at(10).String(),
+		AddressRepresentationCode:  p.at(11).String(),
+		AddressValidityRange:       p.at(12).Raw(),
+		EffectiveDate:              p.at(13).String(),
+		ExpirationDate:             p.at(14).String(),
 	}
 }
 
@@ -78,19 +79,20 @@ type XTN struct {
 // ParseXTN reads an XTN.
 func ParseXTN(v Value) XTN {
 	v = asComposite(v)
+	p := split(v)
 	return XTN{
-		Number:          v.Part(1).String(),
-		UseCode:         v.Part(2).String(),
-		EquipmentType:   v.Part(3).String(),
-		Email:           v.Part(4).String(),
-		CountryCode:     v.Part(5).String(),
-		AreaCode:        v.Part(6).String(),
-		LocalNumber:     v.Part(7).String(),
-		Extension:       v.Part(8).String(),
-		AnyText:         v.Part(9).String(),
-		ExtensionPrefix: v.Part(10).String(),
-		SpeedDialCode:   v.Part(11).String(),
-		Unformatted:     v.Part(12).String(),
+		Number:          p.at(1).String(),
+		UseCode:         p.at(2).String(),
+		EquipmentType:   p.at(3).String(),
+		Email:           p.at(4).String(),
+		CountryCode:     p.at(5).String(),
+		AreaCode:        p.at(6).String(),
+		LocalNumber:     p.at(7).String(),
+		Extension:       p.at(8).String(),
+		AnyText:         p.at(9).String(),
+		ExtensionPrefix: p.at(10).String(),
+		SpeedDialCode:   p.at(11).String(),
+		Unformatted:     p.at(12).String(),
 	}
 }
 

@@ -33,24 +33,25 @@ type CNE = CWE
 // ParseCWE reads a CWE (and a CE or a CNE).
 func ParseCWE(v Value) CWE {
 	v = asComposite(v)
+	p := split(v)
 	if v.IsEmpty() {
 		return CWE{}
 	}
 	return CWE{
-		Identifier:                     v.Part(1).String(),
-		Text:                           v.Part(2).String(),
-		CodingSystem:                   v.Part(3).String(),
-		AlternateIdentifier:            v.Part(4).String(),
-		AlternateText:                  v.Part(5).String(),
-		AlternateCodingSystem:          v.Part(6).String(),
-		CodingSystemVersion:            v.Part(7).String(),
-		AlternateCodingSystemVersion:   v.Part(8).String(),
-		OriginalText:                   v.Part(9).String(),
-		SecondAlternateIdentifier:      v.Part(10).String(),
-		SecondAlternateText:            v.Part(11).String(),
-		SecondAlternateCodingSystem:    v.Part(12).String(),
-		SecondAlternateCodingSystemVer: v.Part(13).String(),
-		CodingSystemOID:                v.Part(14).String(),
+		Identifier:                     p.at(1).String(),
+		Text:                           p.at(2).String(),
+		CodingSystem:                   p.at(3).String(),
+		AlternateIdentifier:            p.at(4).String(),
+		AlternateText:                  p.at(5).String(),
+		AlternateCodingSystem:          p.at(6).String(),
+		CodingSystemVersion:            p.at(7).String(),
+		AlternateCodingSystemVersion:   p.at(8).String(),
+		OriginalText:                   p.at(9).String(),
+		SecondAlternateIdentifier:      p.at(10).String(),
+		SecondAlternateText:            p.at(11).String(),
+		SecondAlternateCodingSystem:    p.at(12).String(),
+		SecondAlternateCodingSystemVer: p.at(13).String(),
+		CodingSystemOID:                p.at(14).String(),
 	}
 }
 

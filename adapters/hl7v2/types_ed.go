@@ -19,22 +19,24 @@ type ED struct {
 // ParseED reads an ED.
 func ParseED(v Value) ED {
 	v = asComposite(v)
+	p := split(v)
 	return ED{
-		SourceApplication: ParseHD(v.Part(1)),
-		TypeOfData:        v.Part(2).String(),
-		DataSubtype:       v.Part(3).String(),
-		Encoding:          v.Part(4).String(),
-		Data:              v.Part(5).String(),
+		SourceApplication: ParseHD(p.at(1)),
+		TypeOfData:        p.at(2).String(),
+		DataSubtype:       p.at(3).String(),
+		Encoding:          p.at(4).String(),
+		Data:              p.at(5).String(),
 	}
 }
 
 // Bytes decodes Data by Encoding: Base64 and Hex ignore white space and
 // line breaks (some senders wrap the text with \X0D\\X0A\ or \.br\);
-// A (or none) returns the text. An unknown encoding or undecodable text is
-// a CodeDataType error.
+// A (or none, or the "ASCII" some senders write) returns the text. An
+// unknown encoding is a CodeTableValueNotFound error, undecodable text a
+// CodeDataType error.
 func (e ED) Bytes() ([]byte, error) {
 	switch strings.ToUpper(e.Encoding) {
-	case "", "A":
+	case "", "A", "ASCII":
 		return []byte(e.Data), nil
 	case "BASE64":
 		clean := stripSpace(e.Data)

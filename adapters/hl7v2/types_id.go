@@ -26,11 +26,25 @@ type HD struct {
 // ParseHD reads an HD.
 func ParseHD(v Value) HD {
 	v = asComposite(v)
-	return HD{NamespaceID: v.Part(1).String(), UniversalID: v.Part(2).String(), UniversalIDType: v.Part(3).String()}
+	p := split(v)
+	return HD{NamespaceID: p.at(1).String(), UniversalID: p.at(2).String(), UniversalIDType: p.at(3).String()}
 }
 
 // IsZero reports whether h has no part.
 func (h HD) IsZero() bool { return h == HD{} }
+
+// String returns the parts joined by '^', without empty trailing parts:
+// "LAB" or "LAB^1.2.3^ISO". It is meant for keys and display, not for
+// writing into a message (use Message.Set for that).
+func (h HD) String() string {
+	switch {
+	case h.UniversalIDType != "":
+		return h.NamespaceID + "^" + h.UniversalID + "^" + h.UniversalIDType
+	case h.UniversalID != "":
+		return h.NamespaceID + "^" + h.UniversalID
+	}
+	return h.NamespaceID
+}
 
 // EI is an entity identifier: an order number, a specimen id, a
 // conformance profile.
@@ -44,8 +58,9 @@ type EI struct {
 // ParseEI reads an EI.
 func ParseEI(v Value) EI {
 	v = asComposite(v)
-	return EI{EntityID: v.Part(1).String(), NamespaceID: v.Part(2).String(),
-		UniversalID: v.Part(3).String(), UniversalIDType: v.Part(4).String()}
+	p := split(v)
+	return EI{EntityID: p.at(1).String(), NamespaceID: p.at(2).String(),
+		UniversalID: p.at(3).String(), UniversalIDType: p.at(4).String()}
 }
 
 // IsZero reports whether e has no part.
@@ -69,17 +84,18 @@ type CX struct {
 // ParseCX reads a CX.
 func ParseCX(v Value) CX {
 	v = asComposite(v)
+	p := split(v)
 	return CX{
-		ID:                    v.Part(1).String(),
-		CheckDigit:            v.Part(2).String(),
-		CheckDigitScheme:      v.Part(3).String(),
-		AssigningAuthority:    ParseHD(v.Part(4)),
-		IdentifierTypeCode:    v.Part(5).String(),
-		AssigningFacility:     ParseHD(v.Part(6)),
-		EffectiveDate:         v.Part(7).String(),
-		ExpirationDate:        v.Part(8).String(),
-		AssigningJurisdiction: ParseCWE(v.Part(9)),
-		AssigningAgency:       ParseCWE(v.Part(10)),
+		ID:                    p.at(1).String(),
+		CheckDigit:            p.at(2).String(),
+		CheckDigitScheme:      p.at(3).String(),
+		AssigningAuthority:    ParseHD(p.at(4)),
+		IdentifierTypeCode:    p.at(5).String(),
+		AssigningFacility:     ParseHD(p.at(6)),
+		EffectiveDate:         p.at(7).String(),
+		ExpirationDate:        p.at(8).String(),
+		AssigningJurisdiction: ParseCWE(p.at(9)),
+		AssigningAgency:       ParseCWE(p.at(10)),
 	}
 }
 

@@ -21,18 +21,19 @@ type PL struct {
 // ParsePL reads a PL.
 func ParsePL(v Value) PL {
 	v = asComposite(v)
+	p := split(v)
 	return PL{
-		PointOfCare:                     v.Part(1).String(),
-		Room:                            v.Part(2).String(),
-		Bed:                             v.Part(3).String(),
-		Facility:                        ParseHD(v.Part(4)),
-		LocationStatus:                  v.Part(5).String(),
-		PersonLocationType:              v.Part(6).String(),
-		Building:                        v.Part(7).String(),
-		Floor:                           v.Part(8).String(),
-		LocationDescription:             v.Part(9).String(),
-		ComprehensiveLocationIdentifier: ParseEI(v.Part(10)),
-		AssigningAuthority:              ParseHD(v.Part(11)),
+		PointOfCare:                     p.at(1).String(),
+		Room:                            p.at(2).String(),
+		Bed:                             p.at(3).String(),
+		Facility:                        ParseHD(p.at(4)),
+		LocationStatus:                  p.at(5).String(),
+		PersonLocationType:              p.at(6).String(),
+		Building:                        p.at(7).String(),
+		Floor:                           p.at(8).String(),
+		LocationDescription:             p.at(9).String(),
+		ComprehensiveLocationIdentifier: ParseEI(p.at(10)),
+		AssigningAuthority:              ParseHD(p.at(11)),
 	}
 }
 
@@ -49,7 +50,8 @@ type MSG struct {
 // ParseMSG reads an MSG.
 func ParseMSG(v Value) MSG {
 	v = asComposite(v)
-	return MSG{Code: v.Part(1).String(), Trigger: v.Part(2).String(), Structure: v.Part(3).String()}
+	p := split(v)
+	return MSG{Code: p.at(1).String(), Trigger: p.at(2).String(), Structure: p.at(3).String()}
 }
 
 // String returns the type as Code^Trigger^Structure without empty trailing

@@ -16,8 +16,9 @@ type FN struct {
 // ParseFN reads an FN.
 func ParseFN(v Value) FN {
 	v = asComposite(v)
-	return FN{Surname: v.Part(1).String(), OwnSurnamePrefix: v.Part(2).String(), OwnSurname: v.Part(3).String(),
-		SurnamePrefixFromPartner: v.Part(4).String(), SurnameFromPartner: v.Part(5).String()}
+	p := split(v)
+	return FN{Surname: p.at(1).String(), OwnSurnamePrefix: p.at(2).String(), OwnSurname: p.at(3).String(),
+		SurnamePrefixFromPartner: p.at(4).String(), SurnameFromPartner: p.at(5).String()}
 }
 
 // XPN is an extended person name (PID-5, NK1-2 ...).
@@ -41,21 +42,22 @@ type XPN struct {
 // ParseXPN reads an XPN.
 func ParseXPN(v Value) XPN {
 	v = asComposite(v)
+	p := split(v)
 	return XPN{
-		Family:                 ParseFN(v.Part(1)),
-		Given:                  v.Part(2).String(),
-		Middle:                 v.Part(3).String(),
-		Suffix:                 v.Part(4).String(),
-		Prefix:                 v.Part(5).String(),
-		Degree:                 v.Part(6).String(),
-		NameTypeCode:           v.Part(7).String(),
-		NameRepresentationCode: v.Part(8).String(),
-		NameContext:            ParseCWE(v.Part(9)),
-		NameValidityRange:      v.Part(10).Raw(),
-		NameAssemblyOrder:      v.Part(11).String(),
-		EffectiveDate:          v.Part(12).String(),
-		ExpirationDate:         v.Part(13).String(),
-		ProfessionalSuffix:     v.Part(14).String(),
+		Family:                 ParseFN(p.at(1)),
+		Given:                  p.at(2).String(),
+		Middle:                 p.at(3).String(),
+		Suffix:                 p.at(4).String(),
+		Prefix:                 p.at(5).String(),
+		Degree:                 p.at(6).String(),
+		NameTypeCode:           p.at(7).String(),
+		NameRepresentationCode: p.at(8).String(),
+		NameContext:            ParseCWE(p.at(9)),
+		NameValidityRange:      p.at(10).Raw(),
+		NameAssemblyOrder:      p.at(11).String(),
+		EffectiveDate:          p.at(12).String(),
+		ExpirationDate:         p.at(13).String(),
+		ProfessionalSuffix:     p.at(14).String(),
 	}
 }
 
@@ -99,30 +101,31 @@ type XCN struct {
 // ParseXCN reads an XCN.
 func ParseXCN(v Value) XCN {
 	v = asComposite(v)
+	p := split(v)
 	return XCN{
-		ID:                     v.Part(1).String(),
-		Family:                 ParseFN(v.Part(2)),
-		Given:                  v.Part(3).String(),
-		Middle:                 v.Part(4).String(),
-		Suffix:                 v.Part(5).String(),
-		Prefix:                 v.Part(6).String(),
-		Degree:                 v.Part(7).String(),
-		SourceTable:            v.Part(8).String(),
-		AssigningAuthority:     ParseHD(v.Part(9)),
-		NameTypeCode:           v.Part(10).String(),
-		CheckDigit:             v.Part(11).String(),
-		CheckDigitScheme:       v.Part(12).String(),
-		IdentifierTypeCode:     v.Part(13).String(),
-		AssigningFacility:      ParseHD(v.Part(14)),
-		NameRepresentationCode: v.Part(15).String(),
-		NameContext:            ParseCWE(v.Part(16)),
-		NameValidityRange:      v.Part(17).Raw(),
-		NameAssemblyOrder:      v.Part(18).String(),
-		EffectiveDate:          v.Part(19).String(),
-		ExpirationDate:         v.Part(20).String(),
-		ProfessionalSuffix:     v.Part(21).String(),
-		AssigningJurisdiction:  ParseCWE(v.Part(22)),
-		AssigningAgency:        ParseCWE(v.Part(23)),
+		ID:                     p.at(1).String(),
+		Family:                 ParseFN(p.at(2)),
+		Given:                  p.at(3).String(),
+		Middle:                 p.at(4).String(),
+		Suffix:                 p.at(5).String(),
+		Prefix:                 p.at(6).String(),
+		Degree:                 p.at(7).String(),
+		SourceTable:            p.at(8).String(),
+		AssigningAuthority:     ParseHD(p.at(9)),
+		NameTypeCode:           p.at(10).String(),
+		CheckDigit:             p.at(11).String(),
+		CheckDigitScheme:       p.at(12).String(),
+		IdentifierTypeCode:     p.at(13).String(),
+		AssigningFacility:      ParseHD(p.at(14)),
+		NameRepresentationCode: p.at(15).String(),
+		NameContext:            ParseCWE(p.at(16)),
+		NameValidityRange:      p.at(17).Raw(),
+		NameAssemblyOrder:      p.at(18).String(),
+		EffectiveDate:          p.at(19).String(),
+		ExpirationDate:         p.at(20).String(),
+		ProfessionalSuffix:     p.at(21).String(),
+		AssigningJurisdiction:  ParseCWE(p.at(22)),
+		AssigningAgency:        ParseCWE(p.at(23)),
 	}
 }
 

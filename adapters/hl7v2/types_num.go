@@ -16,7 +16,9 @@ type NM struct {
 
 // ParseNM reads an NM: an optional sign, digits and an optional decimal
 // point (HL7 v2.5.1 section 2.A.47; no exponent). Surrounding spaces are
-// ignored; "" gives the zero NM. Anything else is a CodeDataType error.
+// ignored; "" gives the zero NM. Anything else is a CodeDataType error
+// without a location: set it from the Value the text came from
+// (Value.Location).
 func ParseNM(s string) (NM, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -75,23 +77,24 @@ type SN struct {
 }
 
 // ParseSN reads an SN; a part that is not a number is a CodeDataType
-// error.
+// error located at that part.
 func ParseSN(v Value) (SN, error) {
 	v = asComposite(v)
+	p := split(v)
 	var sn SN
 	var err error
-	sn.Comparator = strings.TrimSpace(v.Part(1).String())
+	sn.Comparator = strings.TrimSpace(p.at(1).String())
 	switch sn.Comparator {
 	case "", ">", "<", ">=", "<=", "=", "<>":
 	default:
-		return SN{}, errAt(CodeDataType, Location{Component: 1}, "invalid comparator (SN.1)")
+		return SN{}, errAt(CodeDataType, v.partLocation(1), "invalid comparator (SN.1)")
 	}
-	if sn.Num1, err = ParseNM(v.Part(2).String()); err != nil {
-		return SN{}, errAt(CodeDataType, Location{Component: 2}, "not a number (SN.2)")
+	if sn.Num1, err = ParseNM(p.at(2).String()); err != nil {
+		return SN{}, errAt(CodeDataType, v.partLocation(2), "not a number (SN.2)")
 	}
-	sn.Separator = v.Part(3).String()
-	if sn.Num2, err = ParseNM(v.Part(4).String()); err != nil {
-		return SN{}, errAt(CodeDataType, Location{Component: 4}, "not a number (SN.4)")
+	sn.Separator = p.at(3).String()
+	if sn.Num2, err = ParseNM(p.at(4).String()); err != nil {
+		return SN{}, errAt(CodeDataType, v.partLocation(4), "not a number (SN.4)")
 	}
 	return sn, nil
 }
@@ -102,12 +105,14 @@ type CQ struct {
 	Units    CWE // CQ.2
 }
 
-// ParseCQ reads a CQ.
+// ParseCQ reads a CQ; a quantity that is not a number is a CodeDataType
+// error located at CQ.1.
 func ParseCQ(v Value) (CQ, error) {
 	v = asComposite(v)
-	q, err := ParseNM(v.Part(1).String())
+	p := split(v)
+	q, err := ParseNM(p.at(1).String())
 	if err != nil {
-		return CQ{}, errAt(CodeDataType, Location{Component: 1}, "not a number (CQ.1)")
+		return CQ{}, errAt(CodeDataType, v.partLocation(1), "not a number (CQ.1)")
 	}
-	return CQ{Quantity: q, Units: ParseCWE(v.Part(2))}, nil
+	return CQ{Quantity: q, Units: ParseCWE(p.at(2))}, nil
 }

@@ -41,7 +41,8 @@ func (d DTM) IsZero() bool { return d.Precision == PrecisionNone }
 
 // ParseDTM reads a DTM (or a DT, or a TS's first component). loc is the
 // time zone of a value without offset (nil means UTC). "" gives the zero
-// DTM; malformed text or an impossible date is a CodeDataType error.
+// DTM; malformed text or an impossible date is a CodeDataType error
+// without a location (ParseTS locates it).
 func ParseDTM(s string, loc *time.Location) (DTM, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -115,9 +116,15 @@ func ParseDTM(s string, loc *time.Location) (DTM, error) {
 }
 
 // ParseTS reads a TS: DTM in TS.1 (TS.2, the degree of precision, is
-// deprecated and ignored).
+// deprecated and ignored). A malformed value is a CodeDataType error
+// located at TS.1.
 func ParseTS(v Value, loc *time.Location) (DTM, error) {
-	return ParseDTM(asComposite(v).Part(1).String(), loc)
+	c := asComposite(v)
+	d, err := ParseDTM(c.Part(1).String(), loc)
+	if e, ok := err.(*Error); ok {
+		e.Loc = c.partLocation(1)
+	}
+	return d, err
 }
 
 // String formats d back to HL7 text at its precision, with its offset if

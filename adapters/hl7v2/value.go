@@ -15,6 +15,11 @@ const (
 	levelSub
 )
 
+// childKind is, for each level, the smallest leaf kind that starts one of
+// its children: a repetition separator starts a repetition of a field,
+// and so on.
+var childKind = [...]uint32{levelField: uint32(clsRep), levelRep: uint32(clsComp), levelComp: uint32(clsSub)}
+
 // Value is a handle to a field, a repetition, a component or a
 // subcomponent of a Message. The zero Value stands for a node that is not
 // there; all its methods return empty results.
@@ -24,44 +29,64 @@ const (
 // steps one level down whatever the level, which is what the datatype
 // parsers (ParseCX, ParseXPN, ...) use; Rep, Comp and Sub address a level
 // directly.
+//
+// A node is a range of the message's index: reaching the i-th child costs
+// a pass over the node (a few entries for a field), so visit all children
+// with Reps or Parts rather than Part(i) in a loop over a long field.
 type Value struct {
-	m     *Message
-	level level
-	idx   int32
+	m      *Message
+	lo, hi int32 // leaves [lo, hi)
+	seg    int32 // segment index
+	field  int32
+	// rep, comp and sub are the node's 1-based indexes at the levels below
+	// the field, 0 above its own level.
+	rep, comp, sub uint16
+	level          level
+}
+
+// child returns the i-th child of v spanning leaves [lo, hi).
+func (v Value) child(i int, lo, hi int32) Value {
+	c := v
+	c.lo, c.hi, c.level = lo, hi, v.level+1
+	n := uint16(min(i, 0xFFFF))
+	switch c.level {
+	case levelRep:
+		c.rep = n
+	case levelComp:
+		c.comp = n
+	case levelSub:
+		c.sub = n
+	}
+	return c
+}
+
+// Location returns where the node is, for an error report (see
+// Location); the zero Location for an absent node.
+func (v Value) Location() Location {
+	if v.level == levelNone {
+		return Location{}
+	}
+	s := Segment{m: v.m, i: v.seg}
+	return Location{Segment: s.Name(), Sequence: s.Sequence(), Field: int(v.field),
+		Rep: int(v.rep), Component: int(v.comp), Sub: int(v.sub), Position: int(v.seg) + 1}
+}
+
+// partLocation is the location of v's i-th part, present or not.
+func (v Value) partLocation(i int) Location {
+	l := v.Location()
+	switch v.level {
+	case levelField:
+		l.Rep = i
+	case levelRep:
+		l.Component = i
+	case levelComp:
+		l.Sub = i
+	}
+	return l
 }
 
 // Exists reports whether the node is present in the message, even empty.
 func (v Value) Exists() bool { return v.level != levelNone }
-
-// leaves returns the range [lo, hi) of subcomponent indexes under v.
-func (v Value) leaves() (lo, hi int32) {
-	m := v.m
-	switch v.level {
-	case levelField:
-		return m.comps[m.reps[m.fields[v.idx]]], m.comps[m.reps[m.fields[v.idx+1]]]
-	case levelRep:
-		return m.comps[m.reps[v.idx]], m.comps[m.reps[v.idx+1]]
-	case levelComp:
-		return m.comps[v.idx], m.comps[v.idx+1]
-	case levelSub:
-		return v.idx, v.idx + 1
-	}
-	return 0, 0
-}
-
-// children returns the range of child indexes one level down.
-func (v Value) children() (lo, hi int32) {
-	m := v.m
-	switch v.level {
-	case levelField:
-		return m.fields[v.idx], m.fields[v.idx+1]
-	case levelRep:
-		return m.reps[v.idx], m.reps[v.idx+1]
-	case levelComp:
-		return m.comps[v.idx], m.comps[v.idx+1]
-	}
-	return 0, 0
-}
 
 // RawBytes returns the node's ER7 text, still escaped, with its inner
 // delimiters. The slice aliases the message: do not modify it.
@@ -69,8 +94,8 @@ func (v Value) RawBytes() []byte {
 	if v.level == levelNone {
 		return nil
 	}
-	lo, hi := v.leaves()
-	return v.m.raw[v.m.subs[2*lo]:v.m.subs[2*(hi-1)+1]]
+	l := v.m.leaves
+	return v.m.raw[leafStart(l, v.lo):leafEnd(l, v.hi-1)]
 }
 
 // Raw returns the node's ER7 text, still escaped, with its inner
@@ -87,24 +112,45 @@ func (v Value) IsNull() bool {
 	return len(b) == 2 && b[0] == '"' && b[1] == '"'
 }
 
+// Parts returns the children one level down (see Part), in order.
+func (v Value) Parts() iter.Seq[Value] {
+	return func(yield func(Value) bool) {
+		switch v.level {
+		case levelNone:
+			return
+		case levelSub:
+			yield(v)
+			return
+		}
+		t := childKind[v.level]
+		l := v.m.leaves
+		start, i := v.lo, 1
+		for k := v.lo + 1; k < v.hi; k++ {
+			if leafKind(l[k]) >= t {
+				if !yield(v.child(i, start, k)) {
+					return
+				}
+				start, i = k, i+1
+			}
+		}
+		yield(v.child(i, start, v.hi))
+	}
+}
+
 // Part returns the i-th (1-based) child one level down: a repetition of a
 // field, a component of a repetition, a subcomponent of a component. A
 // subcomponent is its own first part.
 func (v Value) Part(i int) Value {
-	if v.level == levelNone || i < 1 {
+	if i < 1 {
 		return Value{}
 	}
-	if v.level == levelSub {
-		if i == 1 {
-			return v
+	for p := range v.Parts() {
+		i--
+		if i == 0 {
+			return p
 		}
-		return Value{}
 	}
-	lo, hi := v.children()
-	if int32(i) > hi-lo {
-		return Value{}
-	}
-	return Value{m: v.m, level: v.level + 1, idx: lo + int32(i) - 1}
+	return Value{}
 }
 
 // NumParts returns the number of children one level down (1 for a
@@ -116,8 +162,15 @@ func (v Value) NumParts() int {
 	case levelSub:
 		return 1
 	}
-	lo, hi := v.children()
-	return int(hi - lo)
+	t := childKind[v.level]
+	l := v.m.leaves
+	n := 1
+	for k := v.lo + 1; k < v.hi; k++ {
+		if leafKind(l[k]) >= t {
+			n++
+		}
+	}
+	return n
 }
 
 // Rep returns the i-th (1-based) repetition of a field. Any other node is
@@ -202,11 +255,12 @@ func (v Value) NumSubs() int {
 
 // Reps returns the repetitions of a field (v itself for other nodes).
 func (v Value) Reps() iter.Seq[Value] {
+	if v.level == levelField {
+		return v.Parts()
+	}
 	return func(yield func(Value) bool) {
-		for i := 1; i <= v.NumReps(); i++ {
-			if !yield(v.Rep(i)) {
-				return
-			}
+		if v.level != levelNone {
+			yield(v)
 		}
 	}
 }
@@ -215,8 +269,8 @@ func (v Value) firstLeaf() []byte {
 	if v.level == levelNone {
 		return nil
 	}
-	lo, _ := v.leaves()
-	return v.m.raw[v.m.subs[2*lo]:v.m.subs[2*lo+1]]
+	l := v.m.leaves
+	return v.m.raw[leafStart(l, v.lo):leafEnd(l, v.lo)]
 }
 
 // String returns the decoded text of the node's first subcomponent, the
@@ -243,16 +297,41 @@ func (v Value) Text() string {
 		}
 		return v.m.decode(b, true)
 	}
-	n := v.NumReps()
-	if n == 1 {
-		return v.Rep(1).Text()
-	}
 	var sb strings.Builder
-	for i := 1; i <= n; i++ {
-		if i > 1 {
+	n := 0
+	for r := range v.Parts() {
+		if n > 0 {
 			sb.WriteByte('\n')
 		}
-		sb.WriteString(v.Rep(i).Text())
+		sb.WriteString(r.Text())
+		n++
 	}
 	return sb.String()
+}
+
+// parts holds the first children of a node, for the datatype parsers.
+type parts struct {
+	p [25]Value
+}
+
+// split returns the first 25 children of v one level down in one pass.
+func split(v Value) parts {
+	var ps parts
+	i := 0
+	for p := range v.Parts() {
+		if i == len(ps.p) {
+			break
+		}
+		ps.p[i] = p
+		i++
+	}
+	return ps
+}
+
+// at returns the i-th (1-based) child, or the zero Value.
+func (ps *parts) at(i int) Value {
+	if i < 1 || i > len(ps.p) {
+		return Value{}
+	}
+	return ps.p[i-1]
 }

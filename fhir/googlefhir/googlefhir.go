@@ -6,15 +6,17 @@
 // codes of required bindings on code elements and reference target types.
 // It does not evaluate FHIRPath invariants or profiles.
 //
-// It costs about a millisecond per resource, far more than the write path
-// can spend: fhirhub validates writes with fhir/validate and uses this
-// package as a reference for $validate and as the oracle of its tests.
+// It costs 0.3 to 0.5 ms for a 2 to 4 KB resource, ten times what parsing
+// and validating with fhir/validate costs and more than the write path can
+// spend: fhirhub validates writes with fhir/validate and uses this package
+// as a reference for $validate and as the oracle of its tests.
 package googlefhir
 
 import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,8 +49,8 @@ func validating() (*jsonformat.Unmarshaller, error) {
 // google/fhir accepts it. It returns nil or a *fhir.Error with code
 // "structure" (invalid JSON, unknown element or resource type) or "invalid"
 // (any other problem), with the FHIR path of each issue in Expression and
-// every further issue in More. The message may quote submitted values; the
-// text of Error() does not.
+// every further issue in More, ordered by path. The message may quote
+// submitted values; the text of Error() does not.
 func Validate(data []byte) error {
 	u, err := validating()
 	if err != nil {
@@ -72,6 +74,16 @@ type issue struct {
 // Path, Details and Diagnostics are read by reflection.
 func toError(err error) *fhir.Error {
 	issues := unmarshalIssues(err)
+	// The library reports in the order of its map iteration.
+	sort.SliceStable(issues, func(i, j int) bool {
+		if issues[i].path != issues[j].path {
+			return issues[i].path < issues[j].path
+		}
+		if issues[i].details != issues[j].details {
+			return issues[i].details < issues[j].details
+		}
+		return issues[i].diagnostics < issues[j].diagnostics
+	})
 	if len(issues) == 0 {
 		return fhir.Errorf(fhir.IssueInvalid, "the resource is invalid: %s", err.Error()).Wrap(fmt.Errorf("googlefhir: %w", err))
 	}

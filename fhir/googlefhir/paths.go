@@ -32,9 +32,10 @@ func resourceMessage(name string) protoreflect.MessageDescriptor {
 // normalizePath rewrites a path of the library into the FHIRPath form of
 // fhir/validate. Parsing errors name JSON properties (valueQuantity,
 // _given); validation errors name proto fields, where a choice element is
-// a field holding one field per type (value.quantity) and a contained or
+// a field holding one field per type (value.quantity), and a contained or
 // inlined resource adds a segment with its type
-// (Bundle.entry[0].resource.Patient.birthDate). The path is followed
+// (Bundle.entry[0].resource.Patient.birthDate) or the name of its field in
+// the ContainedResource proto (Bundle.entry[0].resource.patient.birthDate). The path is followed
 // through the proto messages to join choices into valueQuantity and drop
 // the type segments; where it cannot be followed the rest is kept as it is.
 func normalizePath(path string) string {
@@ -58,6 +59,12 @@ func normalizePath(path string) string {
 			continue
 		}
 		f, member := field(md, name)
+		if f != nil && md.Name() == "ContainedResource" {
+			// The validation pass names the resource's field of the
+			// ContainedResource oneof (resource.observation.code).
+			md = f.Message()
+			continue
+		}
 		switch {
 		case f == nil:
 			md = nil

@@ -20,9 +20,9 @@ var r4Data []byte
 
 // dataFile is the shape of r4.json.gz (see internal/gen).
 type dataFile struct {
-	Version string        `json:"version"`
-	Types   []dataType    `json:"types"`
-	Params  []dataParam   `json:"params"`
+	Version string      `json:"version"`
+	Types   []dataType  `json:"types"`
+	Params  []dataParam `json:"params"`
 }
 
 type dataType struct {
@@ -34,13 +34,13 @@ type dataType struct {
 }
 
 type dataParam struct {
-	URL         string   `json:"url"`
-	Code        string   `json:"code"`
-	Base        []string `json:"base"`
-	Type        string   `json:"type"`
-	Expression  string   `json:"expr"`
-	Targets     []string `json:"target"`
-	Components  []struct {
+	URL        string   `json:"url"`
+	Code       string   `json:"code"`
+	Base       []string `json:"base"`
+	Type       string   `json:"type"`
+	Expression string   `json:"expr"`
+	Targets    []string `json:"target"`
+	Components []struct {
 		Definition string `json:"def"`
 		Expression string `json:"expr"`
 	} `json:"comp"`

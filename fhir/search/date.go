@@ -45,7 +45,7 @@ func digits(s string, i, n int) (int, bool) {
 func parseDate(s string) (lo, hi time.Time, ok bool) {
 	year, ok := digits(s, 0, 4)
 	if !ok || year == 0 {
-		return
+		return lo, hi, false
 	}
 	month, day := 1, 1
 	hour, minute, sec, nsec := 0, 0, 0, 0

@@ -13,11 +13,13 @@ const maxCombinations = 10000
 // Extract returns the index values of obj for every search parameter of
 // its resource type, in parameter code order, without duplicates within a
 // parameter. It evaluates each compiled expression once on the parsed
-// resource (about 10-20 µs for a 2 KB Observation) and keeps no reference
-// to obj.
+// resource (about 20 µs and 19 allocations for a 2.3 KB Observation with
+// 44 indexed parameters; see BenchmarkExtractObservation) and keeps no
+// reference to obj.
 //
 // Errors are *fhir.Error: "not-supported" for an unknown resourceType,
-// "value" (with the parameter's expression in Expression) when an indexed
+// "value" (with the part of the parameter's expression that applies to the
+// type, such as "Patient.birthDate", in Expression) when an indexed
 // element holds an invalid date or number, "too-costly" when a composite
 // parameter would produce more than 10,000 combinations for one element.
 func (r *Registry) Extract(obj fhir.Object) (Values, error) {
@@ -140,6 +142,20 @@ func (v *Values) reset() {
 	v.Quantities, v.References, v.URIs, v.Composites = v.Quantities[:0], v.References[:0], v.URIs[:0], v.Composites[:0]
 }
 
+// wipe empties v and clears what its slices held, so that a pooled
+// Values keeps no strings of a resource reachable.
+func (v *Values) wipe() {
+	clear(v.Strings[:cap(v.Strings)])
+	clear(v.Tokens[:cap(v.Tokens)])
+	clear(v.Dates[:cap(v.Dates)])
+	clear(v.Numbers[:cap(v.Numbers)])
+	clear(v.Quantities[:cap(v.Quantities)])
+	clear(v.References[:cap(v.References)])
+	clear(v.URIs[:cap(v.URIs)])
+	clear(v.Composites[:cap(v.Composites)])
+	v.reset()
+}
+
 // appendAny appends the values of type typ in v to out.
 func (v *Values) appendAny(out []any, typ Type) []any {
 	switch typ {
@@ -176,7 +192,7 @@ func (v *Values) appendAny(out []any, typ Type) []any {
 }
 
 func (bp *boundParam) extract(c *evalCtx, s *sink) error {
-	s.param, s.expr = bp.p.Code, bp.p.Expression
+	s.param, s.expr = bp.p.Code, bp.path
 	items := bp.fn(c, c.root, c.get())
 	defer c.put(items)
 	if bp.p.Type == TypeComposite {
@@ -196,15 +212,15 @@ func (bp *boundParam) extract(c *evalCtx, s *sink) error {
 // selects, every combination of the values of its components evaluated
 // on that element.
 func (bp *boundParam) composite(c *evalCtx, s *sink, elems []node) error {
-	scratch := &c.scratch
-	for len(c.parts) < len(bp.comps) {
+	n := len(bp.comps)
+	if n > 8 {
+		return fhir.Errorf(fhir.IssueTooCostly, "search parameter %s: more than 8 components", bp.p.Code).At(bp.path)
+	}
+	for len(c.scratch) < n {
+		c.scratch = append(c.scratch, Values{})
 		c.parts = append(c.parts, nil)
 	}
-	parts := c.parts[:len(bp.comps)]
-	var idx [8]int
-	if len(parts) > len(idx) {
-		return fhir.Errorf(fhir.IssueTooCostly, "search parameter %s: more than %d components", bp.p.Code, len(idx)).At(bp.p.Expression)
-	}
+	scratch, parts := c.scratch[:n], c.parts[:n]
 	one := c.get()
 	defer c.put(one)
 	start := len(s.v.Composites)
@@ -212,20 +228,19 @@ func (bp *boundParam) composite(c *evalCtx, s *sink, elems []node) error {
 		one = append(one[:0], e)
 		total := 1
 		for k, comp := range bp.comps {
+			sc := &scratch[k]
+			sc.reset()
 			items := comp.fn(c, one, c.get())
-			scratch.reset()
-			cs := sink{m: s.m, v: scratch, param: comp.code, expr: comp.expr}
-			for _, n := range items {
-				if err := cs.add(comp.typ, n); err != nil {
+			cs := sink{m: s.m, v: sc, param: comp.code, expr: comp.expr}
+			for _, it := range items {
+				if err := cs.add(comp.typ, it); err != nil {
 					c.put(items)
 					return err
 				}
 			}
 			c.put(items)
-			scratch.dedup(mark{})
-			parts[k] = scratch.appendAny(parts[k][:0], comp.typ)
-			total *= len(parts[k])
-			if total == 0 {
+			sc.dedup(mark{})
+			if total *= sc.count(comp.typ); total == 0 {
 				break
 			}
 		}
@@ -233,19 +248,21 @@ func (bp *boundParam) composite(c *evalCtx, s *sink, elems []node) error {
 			continue
 		}
 		if total > maxCombinations {
-			return fhir.Errorf(fhir.IssueTooCostly, "search parameter %s: more than %d combinations", bp.p.Code, maxCombinations).At(bp.p.Expression)
+			return fhir.Errorf(fhir.IssueTooCostly, "search parameter %s: more than %d combinations", bp.p.Code, maxCombinations).At(bp.path)
 		}
-		idx := idx[:len(parts)]
-		clear(idx)
-		backing := make([]any, total*len(parts))
+		for k, comp := range bp.comps {
+			parts[k] = scratch[k].appendAny(parts[k][:0], comp.typ)
+		}
+		var idx [8]int
+		backing := make([]any, total*n)
 		for {
-			combo := backing[:len(parts):len(parts)]
-			backing = backing[len(parts):]
+			combo := backing[:n:n]
+			backing = backing[n:]
 			for k := range parts {
 				combo[k] = parts[k][idx[k]]
 			}
 			s.v.Composites = append(s.v.Composites, Composite{Param: bp.p.Code, Parts: combo})
-			k := len(idx) - 1
+			k := n - 1
 			for ; k >= 0; k-- {
 				if idx[k]++; idx[k] < len(parts[k]) {
 					break
@@ -259,6 +276,27 @@ func (bp *boundParam) composite(c *evalCtx, s *sink, elems []node) error {
 	}
 	s.v.Composites = dedupComposites(s.v.Composites, start)
 	return nil
+}
+
+// count returns the number of values of type typ in v.
+func (v *Values) count(typ Type) int {
+	switch typ {
+	case TypeString:
+		return len(v.Strings)
+	case TypeToken:
+		return len(v.Tokens)
+	case TypeDate:
+		return len(v.Dates)
+	case TypeNumber:
+		return len(v.Numbers)
+	case TypeQuantity:
+		return len(v.Quantities)
+	case TypeReference:
+		return len(v.References)
+	case TypeURI:
+		return len(v.URIs)
+	}
+	return 0
 }
 
 func dedupComposites(s []Composite, start int) []Composite {

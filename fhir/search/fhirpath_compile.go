@@ -89,7 +89,7 @@ func emptyFn(c *evalCtx, in, out []node) []node    { return out }
 func identity(focus tset) compiled {
 	return compiled{fn: identityFn, out: focus, ident: true, empty: len(focus) == 0}
 }
-func emptyC() compiled             { return compiled{fn: emptyFn, out: tset{}, empty: true} }
+func emptyC() compiled { return compiled{fn: emptyFn, out: tset{}, empty: true} }
 
 // then returns a function that evaluates prev on the focus and applies step
 // to its result.
@@ -269,7 +269,7 @@ func (cp *compiler) pathStart(a *ast, focus tset) (compiled, error) {
 // navigate compiles prev.name.
 func (cp *compiler) navigate(a *ast, prev compiled, name string) (compiled, error) {
 	var entries []navEntry
-	dynamic := false
+	dynamic, primitiveChild := false, false
 	for _, t := range prev.out {
 		switch {
 		case t.kind == kindStub:
@@ -277,7 +277,11 @@ func (cp *compiler) navigate(a *ast, prev compiled, name string) (compiled, erro
 		case t.kind == kindAny || t.kind == kindResource && t.abstract:
 			dynamic = true
 		case t.kind == kindPrimitive:
-			// A primitive has no child elements in JSON.
+			// A primitive's id and extension are in the "_name" sibling,
+			// which is not seen: they select nothing.
+			if name == "id" || name == "extension" {
+				primitiveChild = true
+			}
 		default:
 			if e := t.elems[name]; e != nil {
 				entries = append(entries, navEntry{t, e})
@@ -285,7 +289,7 @@ func (cp *compiler) navigate(a *ast, prev compiled, name string) (compiled, erro
 		}
 	}
 	if len(entries) == 0 && !dynamic {
-		if prev.empty {
+		if prev.empty || primitiveChild {
 			return emptyC(), nil
 		}
 		return compiled{}, cp.errorf(a, "no element %q on %s", name, prev.out)

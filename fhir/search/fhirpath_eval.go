@@ -30,8 +30,8 @@ type evalCtx struct {
 	m    *model
 	root []node
 	free [][]node
-	// for composites
-	scratch Values
+	// per component of a composite
+	scratch []Values
 	parts   [][]any
 }
 
@@ -66,7 +66,9 @@ func newCtx(m *model, root node) *evalCtx {
 func (c *evalCtx) release() {
 	clear(c.root)
 	c.root = c.root[:0]
-	c.scratch.reset()
+	for i := range c.scratch {
+		c.scratch[i].wipe()
+	}
 	for i := range c.parts {
 		clear(c.parts[i][:cap(c.parts[i])])
 		c.parts[i] = c.parts[i][:0]

@@ -160,6 +160,9 @@ func (p *parser) lex() (token, error) {
 		return token{kind: tokIdent, text: s[start:p.pos], pos: start}, nil
 	case c == '`':
 		v, err := p.quoted('`')
+		if err == nil && v == "" {
+			err = fmt.Errorf("at %d: empty identifier", start)
+		}
 		return token{kind: tokDelimIdent, text: v, pos: start}, err
 	case c == '\'':
 		v, err := p.quoted('\'')

@@ -260,11 +260,11 @@ const currencySystem = "urn:iso:std:iso:4217"
 func (s *sink) addQuantity(n node) error {
 	switch v := n.v.(type) {
 	case json.Number:
-		q, err := s.quantity(map[string]any{"value": v})
-		if err == nil && q != nil {
-			s.v.Quantities = append(s.v.Quantities, *q)
+		val, lo, hi, ok := numberRange(v)
+		if !ok {
+			return s.fail("invalid number", v)
 		}
-		return err
+		s.v.Quantities = append(s.v.Quantities, Quantity{Param: s.param, Value: val, Lo: lo, Hi: hi})
 	case map[string]any:
 		switch {
 		case n.t.name == "Money":
@@ -280,30 +280,30 @@ func (s *sink) addQuantity(n node) error {
 		case n.t.name == "Range":
 			low, _ := v["low"].(map[string]any)
 			high, _ := v["high"].(map[string]any)
-			ql, err := s.quantity(low)
+			ql, okl, err := s.quantity(low)
 			if err != nil {
 				return err
 			}
-			qh, err := s.quantity(high)
+			qh, okh, err := s.quantity(high)
 			if err != nil {
 				return err
 			}
 			switch {
-			case ql != nil && qh != nil:
+			case okl && okh:
 				ql.Hi = qh.Hi
-			case qh != nil:
+			case okh:
 				ql = qh
 				ql.Lo = math.Inf(-1)
-			case ql != nil:
+			case okl:
 				ql.Hi = math.Inf(1)
 			default:
 				return nil
 			}
-			s.v.Quantities = append(s.v.Quantities, *ql)
+			s.v.Quantities = append(s.v.Quantities, ql)
 		case n.t.name == "Quantity" || n.t.base != nil && n.t.base.name == "Quantity" || n.t.kind == kindAny:
-			q, err := s.quantity(v)
-			if err == nil && q != nil {
-				s.v.Quantities = append(s.v.Quantities, *q)
+			q, ok, err := s.quantity(v)
+			if ok {
+				s.v.Quantities = append(s.v.Quantities, q)
 			}
 			return err
 		}
@@ -311,15 +311,15 @@ func (s *sink) addQuantity(n node) error {
 	return nil
 }
 
-// quantity converts a Quantity object; nil without a value.
-func (s *sink) quantity(m map[string]any) (*Quantity, error) {
+// quantity converts a Quantity object; ok is false without a value.
+func (s *sink) quantity(m map[string]any) (q Quantity, ok bool, err error) {
 	num, ok := m["value"].(json.Number)
 	if !ok {
-		return nil, nil
+		return q, false, nil
 	}
 	v, lo, hi, ok := numberRange(num)
 	if !ok {
-		return nil, s.fail("invalid number", num)
+		return q, false, s.fail("invalid number", num)
 	}
 	switch str(m, "comparator") {
 	case "<", "<=":
@@ -327,7 +327,7 @@ func (s *sink) quantity(m map[string]any) (*Quantity, error) {
 	case ">", ">=":
 		hi = math.Inf(1)
 	}
-	return &Quantity{Param: s.param, System: str(m, "system"), Code: str(m, "code"), Unit: str(m, "unit"), Value: v, Lo: lo, Hi: hi}, nil
+	return Quantity{Param: s.param, System: str(m, "system"), Code: str(m, "code"), Unit: str(m, "unit"), Value: v, Lo: lo, Hi: hi}, true, nil
 }
 
 // addReference indexes Reference (see parseReference), canonical and uri

@@ -63,8 +63,8 @@ type model struct {
 	resources []string // concrete resource types, sorted
 
 	tString, tBoolean, tInteger, tDecimal, tDate, tDateTime, tTime *typeDef
-	tResource, tDomainResource, tExtension, tReference         *typeDef
-	tAny, tStub                                                  *typeDef
+	tResource, tDomainResource, tExtension, tReference             *typeDef
+	tAny, tStub                                                    *typeDef
 }
 
 var systemOf = map[string]string{
@@ -73,8 +73,8 @@ var systemOf = map[string]string{
 	"uuid": "String", "base64Binary": "String", "xhtml": "String",
 	"boolean": "Boolean",
 	"integer": "Integer", "positiveInt": "Integer", "unsignedInt": "Integer",
-	"decimal": "Decimal",
-	"date":    "Date",
+	"decimal":  "Decimal",
+	"date":     "Date",
 	"dateTime": "DateTime", "instant": "DateTime",
 	"time": "Time",
 }

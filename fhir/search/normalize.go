@@ -45,38 +45,83 @@ func Normalize(s string) string {
 		}
 		return b.String()
 	}
-	var it norm.Iter
-	it.InitString(norm.NFD, s)
-	for !it.Done() {
-		seg := it.Next()
-		for len(seg) > 0 {
-			r, n := utf8.DecodeRune(seg)
-			seg = seg[n:]
-			switch {
-			case unicode.IsSpace(r):
-				pending = b.Len() > 0
-				continue
-			case unicode.Is(unicode.Mn, r):
-				continue
-			}
-			if pending {
-				b.WriteByte(' ')
-				pending = false
-			}
-			r = unicode.ToLower(r)
-			if f, ok := folds[r]; ok {
-				b.WriteString(f)
-			} else {
-				b.WriteRune(r)
-			}
+	emit := func(r rune) {
+		switch {
+		case unicode.IsSpace(r):
+			pending = b.Len() > 0
+			return
+		case unicode.Is(unicode.Mn, r):
+			return
 		}
+		if pending {
+			b.WriteByte(' ')
+			pending = false
+		}
+		r = unicode.ToLower(r)
+		if f := fold(r); f != "" {
+			b.WriteString(f)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			emit(rune(c))
+			i++
+			continue
+		}
+		// The canonical decomposition of one character (NFD; the order
+		// of combining marks does not matter as they are all dropped).
+		p := norm.NFD.PropertiesString(s[i:])
+		if r, n := utf8.DecodeRuneInString(s[i:]); r >= hangulFirst && r <= hangulLast {
+			// Hangul syllables decompose algorithmically (Unicode 3.12).
+			si := r - hangulFirst
+			emit(0x1100 + si/588)
+			emit(0x1161 + si%588/28)
+			if t := si % 28; t != 0 {
+				emit(0x11A7 + t)
+			}
+			i += n
+			continue
+		}
+		if d := p.Decomposition(); d != nil {
+			for len(d) > 0 {
+				r, n := utf8.DecodeRune(d)
+				emit(r)
+				d = d[n:]
+			}
+		} else {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			emit(r)
+		}
+		i += max(p.Size(), 1)
 	}
 	return b.String()
 }
 
-// folds are lower-case letters with a stroke or ligatures, which have no
-// canonical decomposition.
-var folds = map[rune]string{
-	'ø': "o", 'ł': "l", 'đ': "d", 'ħ': "h", 'ı': "i",
-	'æ': "ae", 'œ': "oe", 'ß': "ss",
+// The precomposed Hangul syllables.
+const hangulFirst, hangulLast = 0xAC00, 0xD7A3
+
+// fold maps lower-case letters with a stroke, and ligatures, which have
+// no canonical decomposition.
+func fold(r rune) string {
+	switch r {
+	case 'ø':
+		return "o"
+	case 'ł':
+		return "l"
+	case 'đ':
+		return "d"
+	case 'ħ':
+		return "h"
+	case 'ı':
+		return "i"
+	case 'æ':
+		return "ae"
+	case 'œ':
+		return "oe"
+	case 'ß':
+		return "ss"
+	}
+	return ""
 }

@@ -24,7 +24,8 @@ type String struct {
 	Value string
 }
 
-// Token is a coded value: Coding, CodeableConcept (one per coding),
+// Token is a coded value: Coding, CodeableConcept (one per coding, and one
+// with only Display for CodeableConcept.text),
 // Identifier (System = identifier.system, Code = identifier.value),
 // ContactPoint (Code = value, System = the use), code, boolean ("true"),
 // id. Display is the text a :text search matches (Coding.display,
@@ -59,7 +60,9 @@ type Number struct {
 }
 
 // Quantity is a Quantity (or Money, Duration, Age...) value. System/Code are
-// the coded unit; Unit is the human unit text.
+// the coded unit; Unit is the human unit text. Lo and Hi are the range the
+// value's precision implies, opened to -Inf/+Inf by a comparator ("<5") or
+// a missing end of a Range.
 type Quantity struct {
 	Param  string
 	System string
@@ -74,6 +77,13 @@ type Quantity struct {
 // server (relative "Patient/123", or absolute with our base) Type and ID are
 // set; for any other absolute URL or canonical, URL is set (canonical
 // "|version" suffix removed into Version).
+//
+// Extract sets Type and ID for relative references (a "/_history/n" suffix
+// dropped), and URL for absolute URLs, urn:uuid:/urn:oid: references and
+// unresolved conditional references ("Patient?identifier=..."); with URL,
+// Type is also set when the reference names its type (".../Patient/123",
+// "Patient?...", Reference.type). Mapping absolute URLs with this server's
+// base to Type and ID is left to the caller, which knows the base.
 type Reference struct {
 	Param   string
 	Type    string

@@ -13,10 +13,10 @@ import (
 // that one run gives both figures: a 2 KB blood pressure Observation and a
 // 3.5 KB Patient, both from Synthea.
 
-func BenchmarkValidateObservation(b *testing.B) { benchValidate(b, "testdata/observation.json") }
+func BenchmarkValidateObservation(b *testing.B)   { benchValidate(b, "testdata/observation.json") }
 func BenchmarkGoogleFHIRObservation(b *testing.B) { benchGoogle(b, "testdata/observation.json") }
-func BenchmarkValidatePatient(b *testing.B) { benchValidate(b, "testdata/patient.json") }
-func BenchmarkGoogleFHIRPatient(b *testing.B) { benchGoogle(b, "testdata/patient.json") }
+func BenchmarkValidatePatient(b *testing.B)       { benchValidate(b, "testdata/patient.json") }
+func BenchmarkGoogleFHIRPatient(b *testing.B)     { benchGoogle(b, "testdata/patient.json") }
 
 // BenchmarkResourceObservation is the validator alone, without parsing.
 func BenchmarkResourceObservation(b *testing.B) {

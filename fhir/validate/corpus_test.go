@@ -4,6 +4,7 @@ import (
 	"compress/bzip2"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,25 +30,28 @@ func syntheaFiles(tb testing.TB) []string {
 	return files
 }
 
-// readEntries returns the raw JSON of every Bundle.entry.resource of a
-// bzip2'd bundle.
-func readEntries(path string) ([]json.RawMessage, error) {
+// readBundle returns a bzip2'd bundle and the raw JSON of each of its
+// Bundle.entry.resource.
+func readBundle(path string) (bundle []byte, entries []json.RawMessage, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
+	bundle, err = io.ReadAll(bzip2.NewReader(f))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
 	var b struct {
 		Entry []struct {
 			Resource json.RawMessage `json:"resource"`
 		} `json:"entry"`
 	}
-	if err := json.NewDecoder(bzip2.NewReader(f)).Decode(&b); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
-	out := make([]json.RawMessage, 0, len(b.Entry))
 	for _, e := range b.Entry {
-		out = append(out, e.Resource)
+		entries = append(entries, e.Resource)
 	}
-	return out, nil
+	return bundle, entries, nil
 }

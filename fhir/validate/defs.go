@@ -96,6 +96,7 @@ type elemDef struct {
 	choice   int // group index, or -1
 	// targets are the resource types a Reference may point to; nil means any.
 	targets map[string]bool
+	allowed string // the targets, for messages: "Patient, Group, Device or Location"
 	binding *valueSet
 }
 
@@ -208,6 +209,10 @@ func buildTables(data *genData) (*tables, error) {
 					ed.targets = make(map[string]bool, len(ge.Targets))
 					for _, r := range ge.Targets {
 						ed.targets[r] = true
+					}
+					ed.allowed = strings.Join(ge.Targets, ", ")
+					if n := len(ge.Targets); n > 1 {
+						ed.allowed = strings.Join(ge.Targets[:n-1], ", ") + " or " + ge.Targets[n-1]
 					}
 				}
 				if ge.Binding != "" {

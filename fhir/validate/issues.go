@@ -62,13 +62,21 @@ func (w *walker) render(name string) string {
 }
 
 // result returns nil or the *fhir.Error of the issues found, ordered by
-// path so that the same resource always gives the same error.
+// path, code and message so that the same resource always gives the same
+// error, whatever the order of map iteration.
 func (w *walker) result() error {
 	if len(w.issues) == 0 {
 		return nil
 	}
-	sort.SliceStable(w.issues, func(i, j int) bool {
-		return w.issues[i].Expression[0] < w.issues[j].Expression[0]
+	sort.Slice(w.issues, func(i, j int) bool {
+		a, b := w.issues[i], w.issues[j]
+		if a.Expression[0] != b.Expression[0] {
+			return a.Expression[0] < b.Expression[0]
+		}
+		if a.Code != b.Code {
+			return a.Code < b.Code
+		}
+		return a.Diagnostics < b.Diagnostics
 	})
 	first := w.issues[0]
 	e := &fhir.Error{

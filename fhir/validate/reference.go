@@ -19,7 +19,7 @@ func (w *walker) referenceTarget(obj map[string]any, ed *elemDef) {
 		return
 	}
 	w.push("reference")
-	w.report(fhir.IssueInvalid, "a reference to a "+typ+" is not allowed here")
+	w.report(fhir.IssueInvalid, "refers to a "+typ+"; "+ed.name+" may refer to "+ed.allowed)
 	w.pop()
 }
 

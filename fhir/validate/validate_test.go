@@ -294,3 +294,12 @@ func TestElementOrder(t *testing.T) {
 	assert.Equal(t, []string{"id", "extension", "value", "comparator", "unit", "system", "code"}, v.ElementOrder("Quantity"))
 	assert.Nil(t, v.ElementOrder("Nothing"))
 }
+
+func TestResourceReportsChoiceConflictOnce(t *testing.T) {
+	obj, err := fhir.ParseObject([]byte(obs(`"valueString":"a","valueBoolean":true,"valueInteger":1`)))
+	require.NoError(t, err)
+	fe := fhir.AsError(validate.New().Resource(obj))
+	require.NotNil(t, fe)
+	assert.Len(t, fe.Issues(), 1)
+	assert.Equal(t, []string{"Observation.value"}, fe.Expression)
+}

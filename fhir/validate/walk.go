@@ -34,7 +34,9 @@ func (w *walker) object(obj map[string]any, td *typeDef, isResource bool) {
 		w.report(fhir.IssueStructure, "an object must not be empty")
 		return
 	}
-	var choices uint64
+	// Bit g of choices is set when a member of choice group g is present,
+	// of conflicts when a second one is.
+	var choices, conflicts uint64
 	for k, val := range obj {
 		if w.full() {
 			return
@@ -50,7 +52,7 @@ func (w *walker) object(obj map[string]any, td *typeDef, isResource bool) {
 			}
 			if ed.choice >= 0 {
 				if _, hasValue := obj[ed.name]; !hasValue {
-					choices = w.choose(td, ed, choices)
+					choose(ed, &choices, &conflicts)
 				}
 			}
 			w.primitiveExtension(obj, ed, val)
@@ -62,9 +64,16 @@ func (w *walker) object(obj map[string]any, td *typeDef, isResource bool) {
 			continue
 		}
 		if ed.choice >= 0 {
-			choices = w.choose(td, ed, choices)
+			choose(ed, &choices, &conflicts)
 		}
 		w.element(obj, ed, val)
+	}
+	if conflicts != 0 {
+		for g, name := range td.choices {
+			if conflicts&(1<<g) != 0 {
+				w.reportAt(name, fhir.IssueStructure, "more than one value for the choice element "+name+"[x]")
+			}
+		}
 	}
 	for _, ed := range td.required {
 		if _, ok := obj[ed.name]; ok {
@@ -84,15 +93,13 @@ func (w *walker) object(obj map[string]any, td *typeDef, isResource bool) {
 	}
 }
 
-// choose records that a member of ed's choice group is present and
-// reports a second one.
-func (w *walker) choose(td *typeDef, ed *elemDef, seen uint64) uint64 {
+// choose records that a member of ed's choice group is present.
+func choose(ed *elemDef, choices, conflicts *uint64) {
 	bit := uint64(1) << ed.choice
-	if seen&bit != 0 {
-		name := td.choices[ed.choice]
-		w.reportAt(name, fhir.IssueStructure, "more than one value for the choice element "+name+"[x]")
+	if *choices&bit != 0 {
+		*conflicts |= bit
 	}
-	return seen | bit
+	*choices |= bit
 }
 
 func (w *walker) unknown(k string) {
@@ -110,7 +117,7 @@ func (w *walker) element(obj map[string]any, ed *elemDef, val any) {
 	}
 	if !ed.many {
 		if _, isArray := val.([]any); isArray {
-			w.report(fhir.IssueStructure, "a single value is expected, not an array")
+			w.report(fhir.IssueStructure, "expected a single value, found an array")
 			return
 		}
 		w.value(ed, val)
@@ -118,7 +125,7 @@ func (w *walker) element(obj map[string]any, ed *elemDef, val any) {
 	}
 	arr, ok := val.([]any)
 	if !ok {
-		w.report(fhir.IssueStructure, "an array is expected")
+		w.report(fhir.IssueStructure, "expected an array, found "+kindOf(val))
 		return
 	}
 	if len(arr) == 0 {
@@ -170,7 +177,7 @@ func (w *walker) value(ed *elemDef, val any) {
 	}
 	obj, ok := val.(map[string]any)
 	if !ok {
-		w.report(fhir.IssueStructure, "a JSON object is expected, not "+kindOf(val))
+		w.report(fhir.IssueStructure, "expected a JSON object, found "+kindOf(val))
 		return
 	}
 	w.object(obj, td, false)
@@ -187,7 +194,7 @@ func (w *walker) value(ed *elemDef, val any) {
 func (w *walker) resource(val any) {
 	obj, ok := val.(map[string]any)
 	if !ok {
-		w.report(fhir.IssueStructure, "a resource (JSON object) is expected, not "+kindOf(val))
+		w.report(fhir.IssueStructure, "expected a resource (a JSON object), found "+kindOf(val))
 		return
 	}
 	rt, ok := obj["resourceType"]
@@ -257,7 +264,7 @@ func (w *walker) primitiveExtension(obj map[string]any, ed *elemDef, val any) {
 	if !ed.many {
 		o, ok := val.(map[string]any)
 		if !ok {
-			w.report(fhir.IssueStructure, ed.ext+" must be a JSON object, not "+kindOf(val))
+			w.report(fhir.IssueStructure, "expected a JSON object for "+ed.ext+", found "+kindOf(val))
 			return
 		}
 		w.object(o, ed.typ, false)
@@ -265,7 +272,7 @@ func (w *walker) primitiveExtension(obj map[string]any, ed *elemDef, val any) {
 	}
 	arr, ok := val.([]any)
 	if !ok {
-		w.report(fhir.IssueStructure, ed.ext+" must be an array")
+		w.report(fhir.IssueStructure, "expected an array for "+ed.ext+", found "+kindOf(val))
 		return
 	}
 	if len(arr) == 0 {
@@ -288,7 +295,7 @@ func (w *walker) primitiveExtension(obj map[string]any, ed *elemDef, val any) {
 		}
 		o, ok := item.(map[string]any)
 		if !ok {
-			w.report(fhir.IssueStructure, ed.ext+" entries must be JSON objects, not "+kindOf(item))
+			w.report(fhir.IssueStructure, "expected a JSON object or null in "+ed.ext+", found "+kindOf(item))
 			continue
 		}
 		w.object(o, ed.typ, false)

@@ -121,9 +121,21 @@ func tokenSysCodeKey(typ, param, system, code string) int64 {
 func tokenSysKey(typ, param, system string) int64 { return key(typ, param, "|", system) }
 func ofTypeCode(typeCode, value string) string    { return typeCode + "|" + value }
 
-// queueInsertComposites writes composite rows: the first component must be
-// a token; the second is a token, quantity, number or date.
+// queueInsertComposites writes composite rows in one multi-row INSERT:
+// the first component must be a token; the second is a token, quantity,
+// number, date, string or reference. Each value is written twice, with
+// and without the first component's system, so "|code"-less searches
+// ("code$value") use the same index.
 func queueInsertComposites(b *pgx.Batch, typ string, rid int64, cs []search.Composite) {
+	if len(cs) == 0 {
+		return
+	}
+	n := 2 * len(cs)
+	var (
+		params, h1s, h2s = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		los, his         = make([]*float64, 0, n), make([]*float64, 0, n)
+		tlos, this       = make([]*time.Time, 0, n), make([]*time.Time, 0, n)
+	)
 	for _, c := range cs {
 		if len(c.Parts) < 2 {
 			continue
@@ -132,8 +144,6 @@ func queueInsertComposites(b *pgx.Batch, typ string, rid int64, cs []search.Comp
 		if !ok {
 			continue
 		}
-		h1 := compositeFirstKey(typ, c.Param, first.System, first.Code)
-		h1any := compositeFirstKey(typ, c.Param, "", first.Code)
 		var h2 int64
 		var lo, hi *float64
 		var tlo, thi *time.Time
@@ -141,7 +151,7 @@ func queueInsertComposites(b *pgx.Batch, typ string, rid int64, cs []search.Comp
 		case search.Token:
 			h2 = key(p.System, p.Code)
 		case search.Quantity:
-			h2, lo, hi = 0, &p.Lo, &p.Hi
+			lo, hi = &p.Lo, &p.Hi
 		case search.Number:
 			lo, hi = &p.Lo, &p.Hi
 		case search.Date:
@@ -153,11 +163,18 @@ func queueInsertComposites(b *pgx.Batch, typ string, rid int64, cs []search.Comp
 		default:
 			continue
 		}
-		for _, h := range []int64{h1, h1any} {
-			b.Queue(`INSERT INTO idx_composite (rid, param, h_first, h_second, lo, hi, t_lo, t_hi)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rid, paramKey(typ, c.Param), h, h2, lo, hi, tlo, thi)
+		pk := paramKey(typ, c.Param)
+		for _, h1 := range []int64{compositeFirstKey(typ, c.Param, first.System, first.Code), compositeFirstKey(typ, c.Param, "", first.Code)} {
+			params, h1s, h2s = append(params, pk), append(h1s, h1), append(h2s, h2)
+			los, his, tlos, this = append(los, lo), append(his, hi), append(tlos, tlo), append(this, thi)
 		}
 	}
+	if len(params) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO idx_composite (rid, param, h_first, h_second, lo, hi, t_lo, t_hi)
+		SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::float8[], $6::float8[], $7::timestamptz[], $8::timestamptz[])`,
+		rid, params, h1s, h2s, los, his, tlos, this)
 }
 
 // compositeFirstKey: an empty system stands for "any system" and is

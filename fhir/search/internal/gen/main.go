@@ -93,6 +93,7 @@ type structureDefinition struct {
 	Kind           string `json:"kind"`
 	Abstract       bool   `json:"abstract"`
 	Derivation     string `json:"derivation"`
+	FHIRVersion    string `json:"fhirVersion"`
 	BaseDefinition string `json:"baseDefinition"`
 	Snapshot       struct {
 		Element []element `json:"element"`
@@ -234,7 +235,8 @@ func readTypes(path string) ([]typ, error) {
 		if err := json.Unmarshal(e.Resource, &sd); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if sd.Derivation == "constraint" {
+		if sd.Derivation == "constraint" || sd.FHIRVersion != "4.0.1" {
+			// Profiles, and the R4B SubscriptionStatus the package adds.
 			continue
 		}
 		var kind string

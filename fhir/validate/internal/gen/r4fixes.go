@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -88,11 +89,38 @@ const r4EvidenceVariableCharacteristic = `[
   "binding":{"strength":"required","valueSet":"http://hl7.org/fhir/ValueSet/group-measure|4.0.1"}}
 ]`
 
+// applied records the corrections that matched the input.
+var applied = map[string]bool{}
+
+// checkApplied fails when a correction no longer matches the input, as
+// when another version of the package drops what it undoes.
+func checkApplied() error {
+	var stale []string
+	for _, m := range []map[string]string{notR4Types, notR4Elements, r4Types, r4Bindings} {
+		for k := range m {
+			if !applied[k] {
+				stale = append(stale, k)
+			}
+		}
+	}
+	for k := range notR4Targets {
+		if !applied[k] {
+			stale = append(stale, k)
+		}
+	}
+	if len(stale) > 0 {
+		sort.Strings(stale)
+		return fmt.Errorf("corrections of r4fixes.go that match nothing in the definitions: %s", strings.Join(stale, ", "))
+	}
+	return nil
+}
+
 // toR4 applies the corrections above to the snapshot of sd.
 func toR4(sd *structureDefinition) error {
 	var out []elementDefinition
 	for _, e := range sd.Snapshot.Element {
-		if dropped(e.Path) {
+		if key, ok := dropped(e.Path); ok {
+			applied[key] = true
 			if e.Path == "EvidenceVariable.characteristic" {
 				var r4 []elementDefinition
 				if err := json.Unmarshal([]byte(r4EvidenceVariableCharacteristic), &r4); err != nil {
@@ -106,12 +134,15 @@ func toR4(sd *structureDefinition) error {
 			for i := range e.Type {
 				e.Type[i].TargetProfile = without(e.Type[i].TargetProfile, drop)
 			}
+			applied[e.Path] = true
 		}
 		if code, ok := r4Types[e.Path]; ok {
 			e.Type = []elementType{{Code: code}}
+			applied[e.Path] = true
 		}
-		if vs, ok := r4Bindings[e.Path]; ok {
+		if vs, ok := r4Bindings[e.Path]; ok && e.Binding != nil {
 			e.Binding.ValueSet = vs
+			applied[e.Path] = true
 		}
 		out = append(out, e)
 	}
@@ -119,14 +150,15 @@ func toR4(sd *structureDefinition) error {
 	return nil
 }
 
-func dropped(path string) bool {
+// dropped returns the entry of notR4Elements that removes path.
+func dropped(path string) (string, bool) {
 	for p := path; ; {
 		if _, ok := notR4Elements[p]; ok {
-			return true
+			return p, true
 		}
 		i := strings.LastIndexByte(p, '.')
 		if i < 0 {
-			return false
+			return "", false
 		}
 		p = p[:i]
 	}
