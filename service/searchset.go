@@ -2,7 +2,6 @@ package service
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +18,7 @@ const CursorParam = "_cursor"
 // and previous, total, and an OperationOutcome entry with the warnings.
 // _summary and _elements in params shape each resource.
 func (s *Service) SearchBundle(typ string, q *store.SearchQuery, params url.Values, res *store.SearchResult, warnings []fhir.Issue) fhir.Object {
-	shape := NewShape(params)
+	shape := s.Shape(params)
 	entries := make([]any, 0, len(res.Matches)+len(res.Included)+1)
 	if !shape.CountOnly {
 		for _, r := range res.Matches {
@@ -165,9 +164,24 @@ type Shape struct {
 	CountOnly bool
 	Summary   string   // "", "true", "text", "data", "false"
 	Elements  []string // top-level element names
+	summary   Summarizer
 }
 
-// NewShape reads _summary and _elements from params.
+// Summarizer knows the summary elements of each type (isSummary in the
+// R4 definitions); *validate.Validator implements it.
+type Summarizer interface {
+	IsSummary(typeName, name string) bool
+}
+
+// Shape reads _summary and _elements from params.
+func (s *Service) Shape(params url.Values) Shape {
+	sh := NewShape(params)
+	sh.summary, _ = s.cfg.Validator.(Summarizer)
+	return sh
+}
+
+// NewShape reads _summary and _elements from params; _summary=true needs
+// Service.Shape, which knows the summary elements.
 func NewShape(params url.Values) Shape {
 	sh := Shape{Summary: params.Get("_summary")}
 	if sh.Summary == "count" {
@@ -224,27 +238,18 @@ func (sh Shape) Apply(obj fhir.Object) fhir.Object {
 			}
 		}
 		return subsetted(out)
-	case sh.Summary == "true":
+	case sh.Summary == "true" && sh.summary != nil:
 		out := fhir.Object{}
+		typ := fhir.ResourceType(obj)
 		for k, v := range obj {
-			if IsSummaryElement(fhir.ResourceType(obj), k) {
+			name := strings.TrimPrefix(k, "_")
+			if k == "resourceType" || sh.summary.IsSummary(typ, name) {
 				out[k] = v
 			}
 		}
 		return subsetted(out)
 	}
 	return obj
-}
-
-// IsSummaryElement reports whether element name of resource type typ is
-// part of the _summary=true view. It is replaced by the definitions'
-// isSummary flags where known (see summaryElements).
-var IsSummaryElement = func(typ, name string) bool {
-	switch name {
-	case "resourceType", "id", "meta", "implicitRules", "identifier", "status", "name", "code", "subject", "patient", "type", "category":
-		return true
-	}
-	return false
 }
 
 func subsetted(obj fhir.Object) fhir.Object {
@@ -260,4 +265,3 @@ func subsetted(obj fhir.Object) fhir.Object {
 	return obj
 }
 
-var _ = strconv.Itoa

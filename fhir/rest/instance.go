@@ -64,7 +64,7 @@ func (a *API) writeStored(w http.ResponseWriter, r *http.Request, status int, re
 		if err != nil {
 			return err
 		}
-		writeResource(w, r, status, service.NewShape(q).Apply(obj))
+		writeResource(w, r, status, a.svc.Shape(q).Apply(obj))
 		return nil
 	}
 	writeJSON(w, r, status, res.Content)

@@ -85,3 +85,22 @@ func TestSearchOverHTTP(t *testing.T) {
 	assert.NotContains(t, res0, "name")
 	assert.Contains(t, string(el.raw), "SUBSETTED")
 }
+
+func TestSummaryTrue(t *testing.T) {
+	s := newServer(t)
+	p := patient("Summary", "urn:mrn", "SUM-1")
+	p["text"] = map[string]any{"status": "generated", "div": `<div xmlns="http://www.w3.org/1999/xhtml">Summary</div>`}
+	p["photo"] = []any{map[string]any{"contentType": "image/png", "data": "iVBORw0KGgo="}}
+	id := s.do("POST", "/Patient", p).str("id")
+	res := s.do("GET", "/Patient/"+id+"?_summary=true", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	for _, k := range []string{"identifier", "name", "gender", "birthDate", "meta", "id"} {
+		assert.Contains(t, res.body, k)
+	}
+	for _, k := range []string{"text", "photo"} {
+		assert.NotContains(t, res.body, k, "%s is not a summary element", k)
+	}
+	data := s.do("GET", "/Patient/"+id+"?_summary=data", nil)
+	assert.NotContains(t, data.body, "text")
+	assert.Contains(t, data.body, "photo")
+}

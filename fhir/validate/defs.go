@@ -35,6 +35,7 @@ type genElement struct {
 	Max     int      `json:"max"`
 	Targets []string `json:"targets"`
 	Binding string   `json:"binding"`
+	Summary bool     `json:"summary"`
 }
 
 type genValueSet struct {
@@ -70,6 +71,8 @@ type typeDef struct {
 	kind  kind
 	elems map[string]*elemDef // by JSON property name, choices expanded
 	order []string
+	// summary holds the JSON names of the elements in _summary=true.
+	summary map[string]bool
 	// required are the elements with min >= 1 that are not choices.
 	required []*elemDef
 	// choices names the choice elements by group (value[x] -> "value"),
@@ -225,6 +228,12 @@ func buildTables(data *genData) (*tables, error) {
 				}
 				td.elems[ed.name] = ed
 				td.order = append(td.order, ed.name)
+				if ge.Summary {
+					if td.summary == nil {
+						td.summary = map[string]bool{}
+					}
+					td.summary[ed.name] = true
+				}
 				if ge.Min > 0 && !ge.Choice {
 					td.required = append(td.required, ed)
 				}

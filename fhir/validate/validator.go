@@ -10,7 +10,8 @@ import (
 const MaxIssues = 100
 
 // Validator checks resources against the FHIR R4 definitions. It holds
-// only read-only tables and is safe for concurrent use.
+// only read-only tables and is safe for concurrent use. Make one with New;
+// the zero Validator has no tables.
 type Validator struct {
 	t *tables
 }
@@ -55,6 +56,19 @@ func (v *Validator) ElementOrder(typeName string) []string {
 		return td.order
 	}
 	return nil
+}
+
+// IsSummary reports whether the JSON property name of type typeName is
+// a summary element (ElementDefinition.isSummary), kept by _summary=true.
+// resourceType and id are always kept.
+func (v *Validator) IsSummary(typeName, name string) bool {
+	if name == "resourceType" || name == "id" {
+		return true
+	}
+	if td := v.t.types[typeName]; td != nil {
+		return td.summary[name]
+	}
+	return false
 }
 
 // Resource validates obj, a resource as parsed by fhir.ParseObject (numbers

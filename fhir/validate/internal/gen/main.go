@@ -99,6 +99,7 @@ type elementDefinition struct {
 	Min              int           `json:"min"`
 	Max              string        `json:"max"`
 	ContentReference string        `json:"contentReference"`
+	IsSummary        bool          `json:"isSummary"`
 	Type             []elementType `json:"type"`
 	Binding          *struct {
 		Strength string `json:"strength"`
