@@ -24,15 +24,21 @@ var normalize = func(s string) string { return search.Normalize(s) }
 // indexTables are the tables holding index rows, deleted by rid on update.
 var indexTables = []string{"idx_string", "idx_token", "idx_date", "idx_number", "idx_quantity", "idx_reference", "idx_uri", "idx_composite"}
 
+// queuer collects statements: *pgx.Batch, or a writeStatement that
+// runs them as one.
+type queuer interface {
+	Queue(query string, arguments ...any) *pgx.QueuedQuery
+}
+
 // queueDeleteIndex adds the statements removing rid's index rows to b.
-func queueDeleteIndex(b *pgx.Batch, rid int64) {
+func queueDeleteIndex(b queuer, rid int64) {
 	for _, t := range indexTables {
 		b.Queue("DELETE FROM "+t+" WHERE rid = $1", rid)
 	}
 }
 
 // queueInsertIndex adds one multi-row INSERT per non-empty value type to b.
-func queueInsertIndex(b *pgx.Batch, typ string, rid int64, v *search.Values) {
+func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values) {
 	if n := len(v.Strings); n > 0 {
 		params, norms, exacts := make([]int64, n), make([]string, n), make([]string, n)
 		for i, s := range v.Strings {
@@ -126,7 +132,7 @@ func ofTypeCode(typeCode, value string) string    { return typeCode + "|" + valu
 // number, date, string or reference. Each value is written twice, with
 // and without the first component's system, so "|code"-less searches
 // ("code$value") use the same index.
-func queueInsertComposites(b *pgx.Batch, typ string, rid int64, cs []search.Composite) {
+func queueInsertComposites(b queuer, typ string, rid int64, cs []search.Composite) {
 	if len(cs) == 0 {
 		return
 	}

@@ -249,12 +249,12 @@ func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method
 	if err != nil {
 		return nil, fmt.Errorf("postgres: insert: %w", err)
 	}
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+	w := &writeStatement{rid: rid}
+	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
 		VALUES ($1, 1, $2, $3, $4, $5, $6)`, rid, typ, id, now, method, string(content))
 	t.s.localReferences(&values)
-	queueInsertIndex(b, typ, rid, &values)
-	if err := runBatch(ctx, t.q, b); err != nil {
+	queueInsertIndex(w, typ, rid, &values)
+	if err := w.exec(ctx, t.q); err != nil {
 		return nil, fmt.Errorf("postgres: insert: %w", err)
 	}
 	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: content}, nil
@@ -329,17 +329,17 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 	}
 	fhir.SetMeta(obj, strconv.FormatInt(version, 10), now)
 	content := fhir.MarshalJSON(obj)
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = false, content = $4 WHERE rid = $1`,
+	w := &writeStatement{rid: cur.rid}
+	w.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = false, content = $4 WHERE rid = $1`,
 		cur.rid, version, now, string(content))
-	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, cur.rid, version, typ, id, now, method, string(content))
 	if !cur.deleted {
-		queueDeleteIndex(b, cur.rid)
+		queueDeleteIndex(w, cur.rid)
 	}
 	t.s.localReferences(&values)
-	queueInsertIndex(b, typ, cur.rid, &values)
-	if err := runBatch(ctx, t.q, b); err != nil {
+	queueInsertIndex(w, typ, cur.rid, &values)
+	if err := w.exec(ctx, t.q); err != nil {
 		return nil, false, fmt.Errorf("postgres: update: %w", err)
 	}
 	return &store.Resource{Type: typ, ID: id, Version: version, LastUpdated: now, Method: method, Content: content}, cur.deleted, nil
@@ -366,13 +366,13 @@ func (t *tx) Delete(ctx context.Context, typ, id string, ifVersion int64) (*stor
 	if !now.After(cur.lastUpdated) {
 		now = cur.lastUpdated.Add(time.Millisecond)
 	}
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = true, content = '' WHERE rid = $1`,
+	w := &writeStatement{rid: cur.rid}
+	w.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = true, content = '' WHERE rid = $1`,
 		cur.rid, version, now)
-	b.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, deleted)
+	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, deleted)
 		VALUES ($1, $2, $3, $4, $5, 'DELETE', true)`, cur.rid, version, typ, id, now)
-	queueDeleteIndex(b, cur.rid)
-	if err := runBatch(ctx, t.q, b); err != nil {
+	queueDeleteIndex(w, cur.rid)
+	if err := w.exec(ctx, t.q); err != nil {
 		return nil, fmt.Errorf("postgres: delete: %w", err)
 	}
 	return &store.Resource{Type: typ, ID: id, Version: version, LastUpdated: now, Deleted: true, Method: "DELETE"}, nil
