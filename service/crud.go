@@ -290,7 +290,10 @@ func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria 
 	if err := s.checkType(typ); err != nil {
 		return nil, err
 	}
-	criteria = strings.TrimPrefix(criteria, "?")
+	// Clients send "identifier=x", "?identifier=x" or "Patient?identifier=x".
+	if i := strings.IndexByte(criteria, '?'); i >= 0 {
+		criteria = criteria[i+1:]
+	}
 	params, err := url.ParseQuery(criteria)
 	if err != nil || len(params) == 0 {
 		return nil, fhir.Errorf(fhir.IssueInvalid, "invalid or empty search criteria %q", criteria)

@@ -8,10 +8,13 @@ import (
 // Message is a parsed ER7 message: the bytes as received and an index of
 // every segment, field, repetition, component and subcomponent in them.
 //
-// The index is flat (one array per level), so parsing costs a few
-// allocations whatever the size of the message. Read it through Segment and
-// Value handles; change it with Set and SetRaw. A Message is not safe for
-// concurrent use while it is being changed.
+// The index is flat: one entry per delimiter, giving where the value after
+// it starts and which delimiter it is, and one per field, so that parsing
+// costs a few allocations whatever the size of the message, segments and
+// fields are reached in constant time, and a repetition, component or
+// subcomponent in a pass over its field. Read it through Segment and Value
+// handles; change it with Set and SetRaw. A Message may be read from
+// several goroutines at once, but not while it is being changed.
 type Message struct {
 	raw     []byte
 	delims  Delimiters
