@@ -1,9 +1,7 @@
 package service
 
 import (
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/fhirhub/fhirhub/fhir"
@@ -135,31 +133,14 @@ func dateValue(s string) (store.Value, error) {
 // decimalPattern is a FHIR decimal with an optional exponent.
 var decimalPattern = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
 
-// numberRange returns a decimal's value and the range its precision
-// implies (search.html#number): "100" is [99.5, 100.5], "100.0" is
-// [99.95, 100.05], "1e2" is [50, 150], as the index computes it.
+// numberRange returns a decimal's value and its precision range as the
+// index computes it (search.NumberRange), refusing what is not a FHIR
+// decimal.
 func numberRange(s string) (v, lo, hi float64, ok bool) {
 	if !decimalPattern.MatchString(s) {
 		return 0, 0, 0, false
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(v, 0) {
-		return 0, 0, 0, false
-	}
-	mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
-	decimals := 0
-	if _, frac, ok := strings.Cut(mant, "."); ok {
-		decimals = len(frac)
-	}
-	if exp != "" {
-		e, err := strconv.Atoi(exp)
-		if err != nil {
-			return 0, 0, 0, false
-		}
-		decimals -= e
-	}
-	half := 0.5 * math.Pow(10, float64(-decimals))
-	return v, v - half, v + half, true
+	return search.NumberRange(s)
 }
 
 // numberValue parses [prefix]number.

@@ -110,18 +110,7 @@ func (s *testServer) do(method, path string, body any, headers ...string) *respo
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := s.http.Do(req)
-	require.NoError(s.t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(s.t, err)
-	out := &response{status: res.StatusCode, header: res.Header, raw: raw}
-	if len(raw) > 0 && strings.Contains(res.Header.Get("Content-Type"), "json") {
-		obj, err := fhir.ParseObject(raw)
-		require.NoError(s.t, err, "response body: %s", raw)
-		out.body = obj
-	}
-	return out
+	return s.send(req)
 }
 
 func patient(family string, extra ...string) map[string]any {

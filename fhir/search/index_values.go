@@ -209,11 +209,15 @@ func (s *sink) addPeriod(p map[string]any) error {
 	return nil
 }
 
-// numberRange returns the value of a JSON number and the range its
-// precision implies (R4 search.html#number): "1.5" is [1.45, 1.55],
-// "100" is [99.5, 100.5], "1.50e2" is [149.5, 150.5].
-func numberRange(n json.Number) (v, lo, hi float64, ok bool) {
-	s := string(n)
+// numberRange is NumberRange of a JSON number.
+func numberRange(n json.Number) (v, lo, hi float64, ok bool) { return NumberRange(string(n)) }
+
+// NumberRange returns the value of a decimal (JSON number syntax, or a
+// search value) and the range its precision implies (R4
+// search.html#number): "1.5" is [1.45, 1.55], "100" is [99.5, 100.5],
+// "1.50e2" is [149.5, 150.5]. Index values and search values use it
+// alike, so that they compare as the specification says.
+func NumberRange(s string) (v, lo, hi float64, ok bool) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(v, 0) {
 		return 0, 0, 0, false
