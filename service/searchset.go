@@ -264,4 +264,3 @@ func subsetted(obj fhir.Object) fhir.Object {
 	obj["meta"] = m
 	return obj
 }
-

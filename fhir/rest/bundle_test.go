@@ -34,10 +34,10 @@ func entry(method, url, fullURL string, resource map[string]any, req ...string) 
 
 func observation(subject string) map[string]any {
 	return map[string]any{
-		"resourceType": "Observation",
-		"status":       "final",
-		"code":         map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}},
-		"subject":      map[string]any{"reference": subject},
+		"resourceType":  "Observation",
+		"status":        "final",
+		"code":          map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "8867-4"}}},
+		"subject":       map[string]any{"reference": subject},
 		"valueQuantity": map[string]any{"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"},
 	}
 }
