@@ -2,14 +2,12 @@ package bench
 
 import (
 	"bytes"
-	"compress/bzip2"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
@@ -93,28 +91,6 @@ func copyBaseline(tb testing.TB, s *server, docs [][]byte) float64 {
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"copy_baseline"}, []string{"content"}, pgx.CopyFromRows(rows))
 	require.NoError(tb, err)
 	return float64(len(docs)) / time.Since(start).Seconds()
-}
-
-func syntheaFiles(tb testing.TB) []string {
-	dir, err := os.Getwd()
-	require.NoError(tb, err)
-	corpus := filepath.Join(dir, "..", "..", "shared", "testdata-external", "fhir-synthea-blaze")
-	files, err := filepath.Glob(filepath.Join(corpus, "*.json.bz2"))
-	require.NoError(tb, err)
-	require.NotEmpty(tb, files, "corpus %s missing", corpus)
-	sort.Slice(files, func(i, j int) bool {
-		return filepath.Base(files[i])[:2] == "0-" && filepath.Base(files[j])[:2] != "0-"
-	})
-	return files
-}
-
-func readBZ2(tb testing.TB, path string) []byte {
-	f, err := os.Open(path)
-	require.NoError(tb, err)
-	defer f.Close()
-	b, err := io.ReadAll(bzip2.NewReader(f))
-	require.NoError(tb, err)
-	return b
 }
 
 func observationCount() int {

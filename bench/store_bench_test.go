@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/internal/corpus"
 )
 
 // observationJSON returns a realistic lab Observation of about 2 KB for
@@ -78,12 +79,12 @@ func BenchmarkCreate16(b *testing.B) {
 // through POST [base] and reports resources per second, beside COPY of the
 // same resources.
 func BenchmarkTransactionIngest(b *testing.B) {
-	files := syntheaFiles(b)
+	files := corpus.SyntheaFiles(b)
 	bodies := make([][]byte, len(files))
 	var resources [][]byte
 	total := 0
 	for i, f := range files {
-		bodies[i] = readBZ2(b, f)
+		bodies[i] = corpus.ReadBZ2(b, f)
 		obj, err := fhir.ParseObject(bodies[i])
 		if err != nil {
 			b.Fatal(err)

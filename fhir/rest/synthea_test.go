@@ -1,12 +1,8 @@
 package rest_test
 
 import (
-	"compress/bzip2"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -15,37 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/internal/corpus"
 )
-
-// externalDir returns ../shared/testdata-external/<sub> beside the
-// repository root; the corpora are part of the test environment, so a
-// missing directory fails the test.
-func externalDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		cand := filepath.Join(dir, "..", "shared", "testdata-external", sub)
-		if _, err := os.Stat(cand); err == nil {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("../shared/testdata-external/%s not found beside the repository", sub)
-		}
-		dir = parent
-	}
-}
-
-func readBZ2(t testing.TB, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	b, err := io.ReadAll(bzip2.NewReader(f))
-	require.NoError(t, err)
-	return b
-}
 
 // TestSyntheaRoundTrip loads every Synthea bundle of the external corpus
 // through POST [base] (the organisation and practitioner batches first, as
@@ -57,13 +24,7 @@ func TestSyntheaRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the full corpus sweep takes about a minute")
 	}
-	dir := externalDir(t, "fhir-synthea-blaze")
-	files, err := filepath.Glob(filepath.Join(dir, "*.json.bz2"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	sort.Slice(files, func(i, j int) bool { // "0-..." info bundles first
-		return strings.HasPrefix(filepath.Base(files[i]), "0-") && !strings.HasPrefix(filepath.Base(files[j]), "0-")
-	})
+	files := corpus.SyntheaFiles(t)
 	s := newServer(t)
 
 	type sent struct {
@@ -73,7 +34,7 @@ func TestSyntheaRoundTrip(t *testing.T) {
 	var all []sent
 	conditional := map[string]string{}
 	for _, f := range files {
-		raw := readBZ2(t, f)
+		raw := corpus.ReadBZ2(t, f)
 		res := s.doRaw("POST", "", string(raw), "application/fhir+json")
 		require.Equal(t, http.StatusOK, res.status, "%s: %.2000s", filepath.Base(f), res.raw)
 		in, err := fhir.ParseObject(raw)

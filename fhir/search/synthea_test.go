@@ -4,8 +4,6 @@ import (
 	"compress/bzip2"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -13,31 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/internal/corpus"
 )
 
 // The Synthea corpus: 122 bzip2 transaction Bundles (92,114 resources) in
 // the shared test data beside the repository.
 
 // syntheaFiles returns the corpus files; a missing corpus fails the test.
-func syntheaFiles(tb testing.TB) []string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	require.NoError(tb, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(tb, parent, dir, "go.mod not found above the package directory")
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "testdata-external", "fhir-synthea-blaze")
-	files, err := filepath.Glob(filepath.Join(corpus, "*.json.bz2"))
-	require.NoError(tb, err)
-	require.NotEmpty(tb, files, "Synthea corpus missing: no *.json.bz2 in %s", corpus)
-	sort.Strings(files)
-	return files
-}
+func syntheaFiles(tb testing.TB) []string { return corpus.SyntheaFiles(tb) }
 
 // readBundle returns the resources of a corpus Bundle and a map from each
 // entry's fullUrl to "Type/id".

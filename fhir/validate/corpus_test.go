@@ -7,28 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
+
+	"github.com/fhirhub/fhirhub/internal/corpus"
 )
 
-// syntheaDir is the Synthea corpus of shared/testdata-external, which CI
-// keeps beside the checkout: 122 transaction bundles, 92,114 resources.
-var syntheaDir = filepath.Join("..", "..", "..", "shared", "testdata-external", "fhir-synthea-blaze")
-
-// syntheaFiles returns the corpus files, failing the test when the corpus
-// is missing: a sweep that silently skips proves nothing.
-func syntheaFiles(tb testing.TB) []string {
-	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(syntheaDir, "*.json.bz2"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(files) == 0 {
-		tb.Fatalf("no Synthea bundles in %s: shared/testdata-external must be beside the checkout", syntheaDir)
-	}
-	sort.Strings(files)
-	return files
-}
+// syntheaFiles returns the corpus files (122 transaction bundles, 92,114
+// resources), failing the test when the corpus is missing.
+func syntheaFiles(tb testing.TB) []string { return corpus.SyntheaFiles(tb) }
 
 // readBundle returns a bzip2'd bundle and the raw JSON of each of its
 // Bundle.entry.resource.
