@@ -107,6 +107,18 @@ func (s *Service) parseOptions() []ParseOption {
 // the one existing match instead (Status 200), and fails with 412 on
 // several matches.
 func (s *Service) Create(ctx context.Context, typ string, obj fhir.Object, ifNoneExist string) (Result, error) {
+	if ifNoneExist == "" {
+		// One statement, one round trip: nothing to read first.
+		obj["id"] = s.cfg.NewID()
+		if err := s.prepare(obj, typ, ""); err != nil {
+			return Result{}, err
+		}
+		r, err := s.cfg.Store.Create(ctx, obj)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Resource: r, Status: http.StatusCreated, Object: obj}, nil
+	}
 	var res Result
 	err := s.cfg.Store.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error

@@ -110,6 +110,10 @@ type Tx interface {
 // Store is a FHIR resource store.
 type Store interface {
 	Reader
+	// Create stores obj (with resourceType and id) as version 1 in a
+	// transaction of its own, the cheapest way to write one resource. It
+	// returns ErrVersionConflict when a resource with that id exists.
+	Create(ctx context.Context, obj fhir.Object) (*Resource, error)
 	// Transaction runs fn in one database transaction and commits when fn
 	// returns nil. Serialization failures and deadlocks are retried (fn may
 	// run more than once, so it must have no other side effects).

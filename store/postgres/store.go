@@ -210,6 +210,32 @@ type tx struct {
 	s *Store
 }
 
+// Create implements store.Store: version 1 of obj, written by a single
+// statement that is its own transaction.
+func (s *Store) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
+	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
+	values, err := s.cfg.Extractor.Extract(obj)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
+	}
+	now := s.now()
+	fhir.SetMeta(obj, "1", now)
+	content := fhir.MarshalJSON(obj)
+	w := &writeStatement{}
+	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+		VALUES ($1, 1, $2, $3, $4, 'POST', $5)`, nil, typ, id, now, string(content))
+	s.localReferences(&values)
+	queueInsertIndex(w, typ, 0, &values)
+	rid, err := w.execInsert(ctx, s.pool, typ, id, now, string(content))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create: %w", err)
+	}
+	if rid == 0 {
+		return nil, fmt.Errorf("postgres: create %s/%s: %w", typ, id, store.ErrVersionConflict)
+	}
+	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: "POST", Content: content}, nil
+}
+
 // Lock implements store.Tx with a transaction-scoped advisory lock.
 func (t *tx) Lock(ctx context.Context, name string) error {
 	if _, err := t.q.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key("lock", name)); err != nil {
