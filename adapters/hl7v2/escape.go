@@ -168,54 +168,66 @@ const hexDigits = "0123456789ABCDEF"
 // appendEscaped appends s, a UTF-8 string, to dst as an escaped ER7 value
 // in charset c: each delimiter becomes its escape sequence (\F\ \S\ \T\
 // \R\ \E\ \P\) and CR and LF become \X0D\ and \X0A\, so that reading the
-// value back gives s again. Without a declared escape character a
-// delimiter cannot be escaped and is replaced by '?'.
+// value back gives s again. A character c cannot hold becomes '?'. Without
+// a declared escape character a delimiter (or line break) cannot be
+// escaped and becomes a space, which is never a delimiter.
 func appendEscaped(dst []byte, s string, d Delimiters, c Charset) []byte {
 	for i := 0; i < len(s); {
 		x := s[i]
-		if x < utf8.RuneSelf {
+		if x >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+			before := len(dst)
+			dst = appendCharset(dst, r, c)
+			if len(dst) != before+1 || dst[before] != '?' {
+				continue
+			}
+			// The replacement '?' may itself be a delimiter.
+			dst = dst[:before]
+		} else {
 			i++
-			var code byte
-			switch {
-			case x == 0:
-				code = 0
-			case x == d.Field:
-				code = 'F'
-			case x == d.Component:
-				code = 'S'
-			case x == d.Subcomponent:
-				code = 'T'
-			case x == d.Repetition:
-				code = 'R'
-			case x == d.Escape:
-				code = 'E'
-			case x == d.Truncation:
-				code = 'P'
-			}
-			if code != 0 {
-				if d.Escape == 0 {
-					dst = append(dst, '?')
-				} else {
-					dst = append(dst, d.Escape, code, d.Escape)
-				}
-				continue
-			}
-			if x == '\r' || x == '\n' {
-				if d.Escape == 0 {
-					dst = append(dst, ' ')
-				} else {
-					dst = append(dst, d.Escape, 'X', hexDigits[x>>4], hexDigits[x&15], d.Escape)
-				}
-				continue
-			}
-			dst = append(dst, x)
-			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
-		dst = appendCharset(dst, r, c)
+		if x >= utf8.RuneSelf {
+			x = '?'
+		}
+		code := delimiterCode(x, d)
+		if x == '\r' || x == '\n' {
+			code = 'X'
+		}
+		switch {
+		case code == 0:
+			dst = append(dst, x)
+		case d.Escape == 0:
+			dst = append(dst, ' ')
+		case code == 'X':
+			dst = append(dst, d.Escape, 'X', hexDigits[x>>4], hexDigits[x&15], d.Escape)
+		default:
+			dst = append(dst, d.Escape, code, d.Escape)
+		}
 	}
 	return dst
+}
+
+// delimiterCode returns the escape code of delimiter x (F S T R E P), or 0
+// when x is not one of d's.
+func delimiterCode(x byte, d Delimiters) byte {
+	switch x {
+	case 0:
+		return 0
+	case d.Field:
+		return 'F'
+	case d.Component:
+		return 'S'
+	case d.Subcomponent:
+		return 'T'
+	case d.Repetition:
+		return 'R'
+	case d.Escape:
+		return 'E'
+	case d.Truncation:
+		return 'P'
+	}
+	return 0
 }
 
 // Escape returns s escaped for a value of m: delimiters as escape
