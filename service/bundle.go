@@ -219,11 +219,12 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 		if err != nil {
 			return err
 		}
+		conditional := map[string]string{} // each conditional reference is searched once
 		for _, e := range entries {
 			if e.resource == nil {
 				continue
 			}
-			if err := s.rewriteReferences(ctx, tx, e, refs); err != nil {
+			if err := s.rewriteReferences(ctx, tx, e, refs, conditional); err != nil {
 				return err
 			}
 		}
@@ -351,7 +352,7 @@ func atEntry(err error, e *entry) error {
 // rewriteReferences replaces, in e.resource, references to other entries'
 // fullUrls by the Type/id they were given, and conditional references
 // ("Patient?identifier=...") by the one resource they match.
-func (s *Service) rewriteReferences(ctx context.Context, tx store.Tx, e *entry, refs map[string]string) error {
+func (s *Service) rewriteReferences(ctx context.Context, tx store.Tx, e *entry, refs, conditional map[string]string) error {
 	var walkErr error
 	var walk func(v any, key string) any
 	walk = func(v any, key string) any {
@@ -369,6 +370,9 @@ func (s *Service) rewriteReferences(ctx context.Context, tx store.Tx, e *entry, 
 				return t
 			}
 			if key == "reference" && walkErr == nil {
+				if to, ok := conditional[x]; ok {
+					return to
+				}
 				if typ, crit, ok := strings.Cut(x, "?"); ok && s.cfg.Validator.IsResourceType(typ) {
 					matches, err := s.matchCriteria(ctx, tx, typ, crit, false)
 					if err != nil {
@@ -380,7 +384,8 @@ func (s *Service) rewriteReferences(ctx context.Context, tx store.Tx, e *entry, 
 							fhir.Errorf(fhir.IssueNotFound, "conditional reference %q matches %d resources, not one", x, len(matches)).At(e.path()+".resource"))
 						return x
 					}
-					return typ + "/" + matches[0].ID
+					conditional[x] = typ + "/" + matches[0].ID
+					return conditional[x]
 				}
 			}
 		}

@@ -214,26 +214,14 @@ type tx struct {
 // statement that is its own transaction.
 func (s *Store) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
 	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
-	values, err := s.cfg.Extractor.Extract(obj)
+	res, err := s.insertVersion1(ctx, s.pool, typ, id, obj, "POST")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
+		return nil, err
 	}
-	now := s.now()
-	fhir.SetMeta(obj, "1", now)
-	content := fhir.MarshalJSON(obj)
-	w := &writeStatement{}
-	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
-		VALUES ($1, 1, $2, $3, $4, 'POST', $5)`, nil, typ, id, now, string(content))
-	s.localReferences(&values)
-	queueInsertIndex(w, typ, 0, &values)
-	rid, err := w.execInsert(ctx, s.pool, typ, id, now, string(content))
-	if err != nil {
-		return nil, fmt.Errorf("postgres: create: %w", err)
-	}
-	if rid == 0 {
+	if res == nil {
 		return nil, fmt.Errorf("postgres: create %s/%s: %w", typ, id, store.ErrVersionConflict)
 	}
-	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: "POST", Content: content}, nil
+	return res, nil
 }
 
 // Lock implements store.Tx with a transaction-scoped advisory lock.
@@ -257,31 +245,34 @@ func (t *tx) Create(ctx context.Context, obj fhir.Object) (*store.Resource, erro
 	return res, nil
 }
 
-// insert writes obj as version 1; it returns nil, nil when Type/id exists.
+// insert writes obj as version 1 with one statement; it returns nil, nil
+// when Type/id exists.
 func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
-	values, err := t.s.cfg.Extractor.Extract(obj)
+	return t.s.insertVersion1(ctx, t.q, typ, id, obj, method)
+}
+
+// insertVersion1 writes obj as version 1 (resource, history and index rows
+// in one statement, see writeStatement.execInsert); nil, nil when Type/id
+// exists.
+func (s *Store) insertVersion1(ctx context.Context, q querier, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
+	values, err := s.cfg.Extractor.Extract(obj)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
 	}
-	now := t.s.now()
+	now := s.now()
 	fhir.SetMeta(obj, "1", now)
 	content := fhir.MarshalJSON(obj)
-	var rid int64
-	err = t.q.QueryRow(ctx, `INSERT INTO resource (type, id, version, last_updated, content)
-		VALUES ($1, $2, 1, $3, $4) ON CONFLICT (type, id) DO NOTHING RETURNING rid`, typ, id, now, string(content)).Scan(&rid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	w := &writeStatement{}
+	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+		VALUES ($1, 1, $2, $3, $4, $5, $6)`, nil, typ, id, now, method, string(content))
+	s.localReferences(&values)
+	queueInsertIndex(w, typ, 0, &values)
+	rid, err := w.execInsert(ctx, q, typ, id, now, string(content))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: insert: %w", err)
 	}
-	w := &writeStatement{rid: rid}
-	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
-		VALUES ($1, 1, $2, $3, $4, $5, $6)`, rid, typ, id, now, method, string(content))
-	t.s.localReferences(&values)
-	queueInsertIndex(w, typ, rid, &values)
-	if err := w.exec(ctx, t.q); err != nil {
-		return nil, fmt.Errorf("postgres: insert: %w", err)
+	if rid == 0 {
+		return nil, nil
 	}
 	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: content}, nil
 }
