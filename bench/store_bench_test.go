@@ -140,7 +140,7 @@ var (
 func searchServer(b *testing.B) *server {
 	searchOnce.Do(func() {
 		searchN = observationCount()
-		s := newServer(b)
+		s := newServer(processLifetime{b})
 		start := time.Now()
 		patients := max(searchN/20, 1)
 		loadBundles(b, s, patients, func(i int) (string, []byte) { return "Patient", withID(patientJSON(i), fmt.Sprintf("p%d", i)) })
@@ -156,6 +156,13 @@ func searchServer(b *testing.B) *server {
 	})
 	return searchSrv
 }
+
+// processLifetime keeps what is made with it until the test binary exits
+// (the shared search data set outlives each benchmark's b.N rounds; the
+// private PostgreSQL is removed by pgtest.Main at exit).
+type processLifetime struct{ testing.TB }
+
+func (processLifetime) Cleanup(func()) {}
 
 func withID(doc []byte, id string) []byte {
 	return []byte(`{"id":"` + id + `",` + string(doc[1:]))

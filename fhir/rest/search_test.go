@@ -104,3 +104,24 @@ func TestSummaryTrue(t *testing.T) {
 	assert.NotContains(t, data.body, "text")
 	assert.Contains(t, data.body, "photo")
 }
+
+// Without _total, a search counts its matches only up to 1,000: a broad
+// search then has no total unless the client asks for one.
+func TestDefaultTotalIsBounded(t *testing.T) {
+	s := newServer(t)
+	const n = 1001
+	entries := make([]map[string]any, n)
+	for i := range entries {
+		entries[i] = entry("POST", "Patient", "", patient("Many"))
+	}
+	res := s.do("POST", "", txBundle("transaction", entries...))
+	require.Equal(t, http.StatusOK, res.status, "%.500s", res.raw)
+
+	assert.EqualValues(t, -1, total(s.do("GET", "/Patient?name=many&_count=10", nil)), "no total beyond the bound")
+	assert.EqualValues(t, n, total(s.do("GET", "/Patient?name=many&_count=10&_total=accurate", nil)))
+	assert.EqualValues(t, n, total(s.do("GET", "/Patient?name=many&_summary=count", nil)))
+	assert.Greater(t, total(s.do("GET", "/Patient?name=many&_count=10&_total=estimate", nil)), int64(0))
+	assert.EqualValues(t, -1, total(s.do("GET", "/Patient?name=many&_count=10&_total=none", nil)))
+	assert.Equal(t, http.StatusPreconditionFailed, s.do("DELETE", "/Patient?name=many", nil).status)
+	assert.EqualValues(t, n, total(s.do("GET", "/Patient?name=many&_total=accurate", nil)), "nothing deleted")
+}

@@ -168,8 +168,15 @@ func (b *sqlBuilder) baseWhere(q *store.SearchQuery) (string, error) {
 	return strings.Join(conds, " AND "), nil
 }
 
+// defaultTotalLimit bounds the count made when the client did not ask for
+// _total: searches with more matches than this get no total unless
+// _total=accurate (or estimate) asks for one, so that a broad search costs
+// a page, not a count of the whole table.
+const defaultTotalLimit = 1000
+
 // searchTotal fills res.Total per q.Total. When the first page holds
-// every match no count query runs.
+// every match no count query runs. Without _total, matches are counted up
+// to defaultTotalLimit and the total is left out above it.
 func (r reader) searchTotal(ctx context.Context, where string, args []any, q *store.SearchQuery, res *store.SearchResult) error {
 	switch q.Total {
 	case store.TotalNone:
@@ -181,6 +188,18 @@ func (r reader) searchTotal(ctx context.Context, where string, args []any, q *st
 	}
 	if !q.CountOnly && q.Cursor == "" && res.Next == "" {
 		res.Total = int64(len(res.Matches))
+		return nil
+	}
+	if q.Total == "" && !q.CountOnly {
+		var n int64
+		err := r.q.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM resource r WHERE "+where+
+			" LIMIT "+strconv.Itoa(defaultTotalLimit+1)+") m", withMode(args)...).Scan(&n)
+		if err != nil {
+			return searchErr(ctx, "count", err)
+		}
+		if n <= defaultTotalLimit {
+			res.Total = n
+		}
 		return nil
 	}
 	err := r.q.QueryRow(ctx, "SELECT count(*) FROM resource r WHERE "+where, withMode(args)...).Scan(&res.Total)
