@@ -159,16 +159,22 @@ func pointerGet(doc any, tokens []string) (any, error) {
 	return cur, nil
 }
 
+// pointerParent returns the container of the value at tokens (non-empty)
+// and the last token, the value's key or index in it.
+func pointerParent(doc any, tokens []string) (any, string, error) {
+	parent, err := pointerGet(doc, tokens[:len(tokens)-1])
+	return parent, tokens[len(tokens)-1], err
+}
+
 // pointerAdd adds value at tokens and returns the (possibly new) root.
 func pointerAdd(doc any, tokens []string, value any) (any, error) {
 	if len(tokens) == 0 {
 		return value, nil
 	}
-	parent, err := pointerGet(doc, tokens[:len(tokens)-1])
+	parent, last, err := pointerParent(doc, tokens)
 	if err != nil {
 		return nil, err
 	}
-	last := tokens[len(tokens)-1]
 	switch p := parent.(type) {
 	case map[string]any:
 		p[last] = value
@@ -191,11 +197,10 @@ func pointerRemove(doc any, tokens []string) (any, any, error) {
 	if len(tokens) == 0 {
 		return nil, nil, fhir.Errorf(fhir.IssueProcessing, "cannot remove the whole document")
 	}
-	parent, err := pointerGet(doc, tokens[:len(tokens)-1])
+	parent, last, err := pointerParent(doc, tokens)
 	if err != nil {
 		return nil, nil, err
 	}
-	last := tokens[len(tokens)-1]
 	switch p := parent.(type) {
 	case map[string]any:
 		v, ok := p[last]
@@ -222,11 +227,10 @@ func setAt(doc any, tokens []string, v any) (any, error) {
 	if len(tokens) == 0 {
 		return v, nil
 	}
-	parent, err := pointerGet(doc, tokens[:len(tokens)-1])
+	parent, last, err := pointerParent(doc, tokens)
 	if err != nil {
 		return nil, err
 	}
-	last := tokens[len(tokens)-1]
 	switch p := parent.(type) {
 	case map[string]any:
 		p[last] = v
