@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 		return nil, fhir.Errorf(fhir.IssueTooCostly, "the Bundle has %d entries, more than the limit of %d", len(raw), s.cfg.MaxBundleEntries).At("Bundle.entry")
 	}
 	entries := make([]*entry, len(raw))
-	var parseErrs []error
+	errs := make([]error, len(raw)) // batch: each entry's outcome
 	for i, r := range raw {
 		e, err := parseEntry(i, r)
 		entries[i] = e
@@ -70,7 +71,7 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 			if kind == "transaction" {
 				return nil, err
 			}
-			parseErrs = append(parseErrs, err)
+			errs[i] = err
 		}
 	}
 	if kind == "transaction" {
@@ -79,10 +80,8 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 		}
 		return s.responseBundle("transaction-response", entries, nil, opts), nil
 	}
-	errs := make([]error, len(entries))
 	for i, e := range entries {
-		if e.method == "" { // unparseable entry
-			errs[i] = firstErr(parseErrs, i)
+		if errs[i] != nil { // unparseable entry
 			continue
 		}
 		errs[i] = s.Store().Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -94,15 +93,6 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 
 // Store returns the store the service writes to.
 func (s *Service) Store() store.Store { return s.cfg.Store }
-
-func firstErr(errs []error, i int) error {
-	for _, e := range errs {
-		if fe := fhir.AsError(e); fe != nil && len(fe.Expression) > 0 && strings.HasPrefix(fe.Expression[0], "Bundle.entry["+strconv.Itoa(i)+"]") {
-			return e
-		}
-	}
-	return fhir.Errorf(fhir.IssueInvalid, "invalid entry")
-}
 
 func parseEntry(i int, raw any) (*entry, error) {
 	e := &entry{index: i}
@@ -230,7 +220,7 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 		}
 		for _, group := range [][]string{{"DELETE"}, {"POST"}, {"PUT", "PATCH"}, {"GET", "HEAD"}} {
 			for _, e := range entries {
-				if !contains(group, e.method) {
+				if !slices.Contains(group, e.method) {
 					continue
 				}
 				if err := s.runEntry(ctx, tx, e); err != nil {
@@ -243,15 +233,6 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 		}
 		return nil
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // prefixExpressions turns resource paths into Bundle paths:

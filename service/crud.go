@@ -117,7 +117,7 @@ func (s *Service) Create(ctx context.Context, typ string, obj fhir.Object, ifNon
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{Resource: r, Status: http.StatusCreated, Object: obj}, nil
+		return Result{Resource: r, Status: http.StatusCreated}, nil
 	}
 	var res Result
 	err := s.cfg.Store.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -156,7 +156,7 @@ func (s *Service) create(ctx context.Context, tx store.Tx, typ string, obj fhir.
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Resource: r, Status: http.StatusCreated, Object: obj}, nil
+	return Result{Resource: r, Status: http.StatusCreated}, nil
 }
 
 // Update stores obj as the new current version of typ/id, creating it when
@@ -187,7 +187,7 @@ func (s *Service) update(ctx context.Context, tx store.Tx, typ, id string, obj f
 	if created {
 		status = http.StatusCreated
 	}
-	return Result{Resource: r, Status: status, Object: obj}, nil
+	return Result{Resource: r, Status: status}, nil
 }
 
 // ConditionalUpdate updates the one typ resource matching criteria, creates

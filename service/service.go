@@ -99,8 +99,6 @@ type Result struct {
 	// Status is the HTTP status the FHIR specification gives the
 	// interaction's outcome (201 created, 200 updated or found, 204 ...).
 	Status int
-	// Object is Resource.Content parsed, when the interaction had it at hand.
-	Object fhir.Object
 }
 
 // Status returns the HTTP status for err, following FHIR R4 http.html:

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/fhirhub/fhirhub/fhir"
@@ -40,32 +41,10 @@ type Resource struct {
 }
 
 // ETag returns the weak ETag of r's version, W/"n".
-func (r *Resource) ETag() string { return `W/"` + itoa(r.Version) + `"` }
+func (r *Resource) ETag() string { return `W/"` + strconv.FormatInt(r.Version, 10) + `"` }
 
 // Reference returns "Type/id".
 func (r *Resource) Reference() string { return r.Type + "/" + r.ID }
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
 
 // Reader reads resources, history and search results.
 type Reader interface {

@@ -3,15 +3,12 @@ package rest
 import (
 	"net/http"
 	"sort"
-	"sync"
 
 	"github.com/fhirhub/fhirhub/fhir"
 )
 
-// capabilityMu serialises building the statement (the registry may grow).
-var capabilityMu sync.Mutex
-
-// metadata: GET [base]/metadata, the CapabilityStatement generated from
+// metadata: GET [base]/metadata, the CapabilityStatement generated (per
+// request, as custom SearchParameters may have been added) from
 // what this server implements: every resource type with its interactions,
 // search parameters from the registry, result parameters and operations.
 func (a *API) metadata(w http.ResponseWriter, r *http.Request) error {
@@ -20,8 +17,6 @@ func (a *API) metadata(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) capabilityStatement() fhir.Object {
-	capabilityMu.Lock()
-	defer capabilityMu.Unlock()
 	types := append([]string(nil), a.cfg.ResourceTypes...)
 	sort.Strings(types)
 	interactions := []any{}

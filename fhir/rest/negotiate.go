@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/fhirhub/fhirhub/fhir"
@@ -44,7 +45,7 @@ func checkAccept(r *http.Request) error {
 func (a *API) readBody(w http.ResponseWriter, r *http.Request, wanted ...string) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
-	if ct == "" || err != nil || !contains(wanted, mt) {
+	if ct == "" || err != nil || !slices.Contains(wanted, mt) {
 		return nil, &httpError{status: http.StatusUnsupportedMediaType,
 			err: fhir.Errorf(fhir.IssueNotSupported, "Content-Type must be %s", strings.Join(wanted, " or "))}
 	}
@@ -71,20 +72,10 @@ func (a *API) readResource(w http.ResponseWriter, r *http.Request) (fhir.Object,
 	return fhir.ParseObject(body)
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // prefer is the parsed Prefer header (RFC 7240; FHIR http.html#prefer).
 type prefer struct {
-	ret     string // minimal, representation, OperationOutcome
-	strict  bool   // handling=strict
-	respond string
+	ret    string // minimal, representation, OperationOutcome
+	strict bool   // handling=strict
 }
 
 func parsePrefer(r *http.Request) prefer {
@@ -99,8 +90,6 @@ func parsePrefer(r *http.Request) prefer {
 					p.ret = v
 				case "handling":
 					p.strict = v == "strict"
-				case "respond-async":
-					p.respond = "async"
 				}
 			}
 		}

@@ -148,6 +148,16 @@ func isUniqueViolation(err error) bool {
 // meta.lastUpdated, so that the column and the JSON agree.
 func (s *Store) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
+// nextTime is the lastUpdated of the version after cur: now, but always
+// later than cur's, so that a resource's versions are ordered in time even
+// when the clock steps back.
+func (s *Store) nextTime(cur *current) time.Time {
+	if now := s.now(); now.After(cur.lastUpdated) {
+		return now
+	}
+	return cur.lastUpdated.Add(time.Millisecond)
+}
+
 type reader struct {
 	q querier
 	s *Store
@@ -340,10 +350,7 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 		return nil, false, fmt.Errorf("postgres: index %s: %w", typ, err)
 	}
 	version := cur.version + 1
-	now := t.s.now()
-	if !now.After(cur.lastUpdated) {
-		now = cur.lastUpdated.Add(time.Millisecond) // versions' times increase
-	}
+	now := t.s.nextTime(cur)
 	fhir.SetMeta(obj, strconv.FormatInt(version, 10), now)
 	content := fhir.MarshalJSON(obj)
 	w := &writeStatement{rid: cur.rid}
@@ -379,10 +386,7 @@ func (t *tx) Delete(ctx context.Context, typ, id string, ifVersion int64) (*stor
 			Deleted: true, Method: "DELETE"}, fmt.Errorf("postgres: delete %s/%s: %w", typ, id, store.ErrDeleted)
 	}
 	version := cur.version + 1
-	now := t.s.now()
-	if !now.After(cur.lastUpdated) {
-		now = cur.lastUpdated.Add(time.Millisecond)
-	}
+	now := t.s.nextTime(cur)
 	w := &writeStatement{rid: cur.rid}
 	w.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = true, content = '' WHERE rid = $1`,
 		cur.rid, version, now)
