@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
+)
+
+var _ store.MessageStore = (*Store)(nil)
+
+// messageColumns are the hl7_message columns read into a store.HL7Message
+// by scanMessage, without raw.
+const messageColumns = `id, received_at, channel, peer, sending_app, sending_facility, receiving_app,
+	receiving_facility, control_id, message_type, trigger_event, structure, version, patient_id,
+	patient_id_system, status, ack_code, error, attempts, coalesce(duplicate_of, 0), processed_at,
+	published_at, resources`
+
+func scanMessage(row pgx.Row, withRaw bool) (*store.HL7Message, error) {
+	m := new(store.HL7Message)
+	var processed, published *time.Time
+	var status string
+	dest := []any{&m.ID, &m.ReceivedAt, &m.Channel, &m.Peer, &m.SendingApp, &m.SendingFacility, &m.ReceivingApp,
+		&m.ReceivingFacility, &m.ControlID, &m.Type, &m.Trigger, &m.Structure, &m.Version, &m.PatientID,
+		&m.PatientIDSystem, &status, &m.AckCode, &m.Error, &m.Attempts, &m.DuplicateOf, &processed,
+		&published, &m.Resources}
+	if withRaw {
+		dest = append(dest, &m.Raw)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	m.Status = store.MessageStatus(status)
+	if processed != nil {
+		m.ProcessedAt = *processed
+	}
+	if published != nil {
+		m.PublishedAt = *published
+	}
+	return m, nil
+}
+
+// bodyHash identifies a message body for duplicate detection: SHA-256 of
+// the message with segment terminators normalised to CR and trailing
+// terminators removed, so that a resend through a system that writes LF
+// or CRLF is still the same message.
+func bodyHash(raw []byte) []byte {
+	b := bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\r"))
+	b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r"))
+	b = bytes.TrimRight(b, "\r")
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+const insertMessageSQL = `INSERT INTO hl7_message (received_at, raw, body_hash, channel, peer, sending_app,
+	sending_facility, receiving_app, receiving_facility, control_id, message_type, trigger_event, structure,
+	version, patient_id, patient_id_system, status, ack_code, error, attempts, duplicate_of, claims_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, nullif($21, 0), $22)
+ON CONFLICT (sending_facility, control_id) WHERE claims_key DO NOTHING
+RETURNING id`
+
+func insertArgs(m *store.HL7Message, hash []byte) []any {
+	return []any{m.ReceivedAt, m.Raw, hash, m.Channel, m.Peer, m.SendingApp,
+		m.SendingFacility, m.ReceivingApp, m.ReceivingFacility, m.ControlID, m.Type, m.Trigger, m.Structure,
+		m.Version, m.PatientID, m.PatientIDSystem, string(m.Status), m.AckCode, m.Error, m.Attempts,
+		m.DuplicateOf, m.Status.Claims()}
+}
+
+// ReceiveMessages implements store.MessageStore. The batch is one
+// transaction: all inserts go in one round trip, each claimant with ON
+// CONFLICT DO NOTHING on the partial unique key, so that two receivers
+// racing on one key serialise on the index and the loser finds the
+// winner's committed row; the losers are then stored as duplicates or
+// conflicts, in order.
+func (s *Store) ReceiveMessages(ctx context.Context, ms []*store.HL7Message) ([]*store.HL7Message, error) {
+	hashes := make([][]byte, len(ms))
+	for i, m := range ms {
+		hashes[i] = bodyHash(m.Raw)
+	}
+	var originals []*store.HL7Message
+	var final []store.HL7Message
+	var ids []int64
+	err := s.retry(ctx, func(ptx pgx.Tx) error {
+		originals = make([]*store.HL7Message, len(ms))
+		final = make([]store.HL7Message, len(ms))
+		ids = make([]int64, len(ms))
+		var b pgx.Batch
+		for i, m := range ms {
+			b.Queue(insertMessageSQL, insertArgs(m, hashes[i])...)
+		}
+		br := ptx.SendBatch(ctx, &b)
+		for i := range ms {
+			if err := br.QueryRow().Scan(&ids[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				br.Close()
+				return err
+			}
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		for i, m := range ms {
+			final[i] = *m
+			if ids[i] != 0 {
+				continue
+			}
+			orig, origHash, err := s.claimant(ctx, ptx, m.SendingFacility, m.ControlID)
+			if err != nil {
+				return err
+			}
+			dup := *m
+			dup.DuplicateOf = orig.ID
+			dup.AckCode = orig.AckCode
+			if bytes.Equal(origHash, hashes[i]) {
+				dup.Status = store.MessageDuplicate
+			} else {
+				dup.Status = store.MessageConflict
+				dup.Error = "control id already used by a different message from this sending facility"
+			}
+			if err := ptx.QueryRow(ctx, insertMessageSQL, insertArgs(&dup, hashes[i])...).Scan(&ids[i]); err != nil {
+				return err
+			}
+			originals[i] = orig
+			final[i] = dup
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: receive messages: %w", err)
+	}
+	for i, m := range ms {
+		*m = final[i]
+		m.ID = ids[i]
+	}
+	return originals, nil
+}
+
+// claimant reads the message that claims a key, with its body hash.
+func (s *Store) claimant(ctx context.Context, q querier, facility, controlID string) (*store.HL7Message, []byte, error) {
+	var hash []byte
+	m, err := scanMessage(rowWithExtra{q.QueryRow(ctx, `SELECT `+messageColumns+`, body_hash FROM hl7_message
+		WHERE sending_facility = $1 AND control_id = $2 AND claims_key`, facility, controlID), &hash}, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("claimant: %w", err)
+	}
+	return m, hash, nil
+}
+
+// rowWithExtra scans one more column after those scanMessage reads.
+type rowWithExtra struct {
+	row   pgx.Row
+	extra any
+}
+
+func (r rowWithExtra) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra)...) }
+
+// retry runs fn in a transaction, again on serialization failures and
+// deadlocks.
+func (s *Store) retry(ctx context.Context, fn func(pgx.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = pgx.BeginFunc(ctx, s.pool, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// Message implements store.MessageStore.
+func (s *Store) Message(ctx context.Context, id int64) (*store.HL7Message, error) {
+	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageColumns+`, raw FROM hl7_message WHERE id = $1`, id), true)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: message: %w", err)
+	}
+	return m, nil
+}
+
+// MarkPublished implements store.MessageStore.
+func (s *Store) MarkPublished(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE hl7_message SET published_at = $2 WHERE id = ANY($1) AND published_at IS NULL`, ids, at)
+	if err != nil {
+		return fmt.Errorf("postgres: mark published: %w", err)
+	}
+	return nil
+}
+
+// Unpublished implements store.MessageStore.
+func (s *Store) Unpublished(ctx context.Context, before time.Time, limit int) ([]*store.HL7Message, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+messageColumns+`, raw FROM hl7_message
+		WHERE claims_key AND published_at IS NULL AND received_at < $1 ORDER BY id LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: unpublished: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.HL7Message
+	for rows.Next() {
+		m, err := scanMessage(rows, true)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: unpublished: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: unpublished: %w", err)
+	}
+	return out, nil
+}
+
+// Messages implements store.MessageStore: newest first by (received_at,
+// id), keyset-paged so that pages stay stable while messages arrive.
+func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (*store.MessagePage, error) {
+	count := q.Count
+	if count <= 0 {
+		count = 50
+	}
+	if count > 500 {
+		count = 500
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = "+arg(v))
+		}
+	}
+	eq("status", string(q.Status))
+	eq("message_type", q.Type)
+	eq("trigger_event", q.Trigger)
+	eq("sending_app", q.SendingApp)
+	eq("sending_facility", q.SendingFacility)
+	eq("patient_id", q.PatientID)
+	eq("control_id", q.ControlID)
+	if !q.Since.IsZero() {
+		where = append(where, "received_at >= "+arg(q.Since))
+	}
+	if !q.Before.IsZero() {
+		where = append(where, "received_at < "+arg(q.Before))
+	}
+	if q.Cursor != "" {
+		at, id, err := decodeMessageCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, "(received_at, id) < ("+arg(at)+", "+arg(id)+")")
+	}
+	sql := `SELECT ` + messageColumns
+	if q.WithRaw {
+		sql += `, raw`
+	}
+	sql += ` FROM hl7_message`
+	if len(where) > 0 {
+		sql += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	sql += ` ORDER BY received_at DESC, id DESC LIMIT ` + arg(count+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: messages: %w", err)
+	}
+	defer rows.Close()
+	page := new(store.MessagePage)
+	for rows.Next() {
+		m, err := scanMessage(rows, q.WithRaw)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: messages: %w", err)
+		}
+		page.Messages = append(page.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: messages: %w", err)
+	}
+	if len(page.Messages) > count {
+		page.Messages = page.Messages[:count]
+		last := page.Messages[count-1]
+		page.Next = encodeMessageCursor(last.ReceivedAt, last.ID)
+	}
+	return page, nil
+}
+
+func encodeMessageCursor(at time.Time, id int64) string {
+	return strconv.FormatInt(at.UnixMicro(), 36) + "." + strconv.FormatInt(id, 36)
+}
+
+func decodeMessageCursor(c string) (time.Time, int64, error) {
+	a, b, ok := strings.Cut(c, ".")
+	us, err1 := strconv.ParseInt(a, 36, 64)
+	id, err2 := strconv.ParseInt(b, 36, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return time.Time{}, 0, &fhir.Error{Code: fhir.IssueInvalid, Message: "the cursor is not one this server returned", Expression: []string{"cursor"}}
+	}
+	return time.UnixMicro(us).UTC(), id, nil
+}
