@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/fhirhub/fhirhub/adapters/hl7v2"
+	"github.com/fhirhub/fhirhub/adapters/kafka"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -35,16 +36,10 @@ type Store interface {
 	Unpublished(ctx context.Context, before time.Time, limit int) ([]*store.HL7Message, error)
 }
 
-// Record is a record for the inbound topic.
-type Record struct {
-	Key, Value []byte
-	Headers    map[string]string
-}
-
-// Publisher puts records on the inbound topic and returns once the broker
-// has them all.
+// Publisher puts records on a topic and returns once the broker has them
+// all (kafka.Producer).
 type Publisher interface {
-	Publish(ctx context.Context, recs []Record) error
+	Publish(ctx context.Context, recs ...kafka.Record) error
 }
 
 // Config configures an Intake.
@@ -54,6 +49,8 @@ type Config struct {
 	// Publisher publishes accepted messages; nil leaves them unpublished
 	// (the repair loop of a process with a publisher takes them later).
 	Publisher Publisher
+	// Topic is where accepted messages go (kafka.TopicHL7Inbound).
+	Topic string
 	// Policy says which versions, types and processing ids are accepted.
 	Policy hl7v2.Policy
 	// BatchSize bounds the messages written in one transaction.
@@ -122,6 +119,9 @@ func New(cfg Config) (*Intake, error) {
 		return nil, errors.New("intake: config: no Store")
 	}
 	def := DefaultConfig()
+	if cfg.Topic == "" {
+		cfg.Topic = kafka.TopicHL7Inbound
+	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = def.BatchSize
 	}
@@ -358,4 +358,50 @@ func reasons(errs []*hl7v2.Error) string {
 		b.WriteString(e.Msg)
 	}
 	return b.String()
+}
+
+// ParseMessageTypes reads a list of accepted message types such as
+// "ADT,ORU^R01,ORM^O01" (a type alone accepts all its trigger events; "*"
+// accepts everything, the nil map) into hl7v2.Policy.MessageTypes.
+func ParseMessageTypes(s string) (map[string][]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "*" {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	all := map[string]bool{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		typ, trigger, hasTrigger := strings.Cut(item, "^")
+		if !isCode(typ) || (hasTrigger && !isCode(trigger)) {
+			return nil, fmt.Errorf("intake: message type %q: expected TYPE or TYPE^TRIGGER, such as ADT or ORU^R01", item)
+		}
+		if trigger == "" {
+			all[typ] = true
+			out[typ] = nil
+			continue
+		}
+		if !all[typ] {
+			out[typ] = append(out[typ], trigger)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("intake: no message types accepted")
+	}
+	return out, nil
+}
+
+func isCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }

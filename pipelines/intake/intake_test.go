@@ -195,3 +195,16 @@ func TestReceiveAfterClose(t *testing.T) {
 	code, _, _ := ackOf(t, ack)
 	assert.Equal(t, "AE", code)
 }
+
+func TestParseMessageTypes(t *testing.T) {
+	got, err := intake.ParseMessageTypes("ADT, ORU^R01,ORM^O01,ORU^R30,ADT^A01")
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]string{"ADT": nil, "ORU": {"R01", "R30"}, "ORM": {"O01"}}, got)
+	got, err = intake.ParseMessageTypes("*")
+	require.NoError(t, err)
+	assert.Nil(t, got)
+	for _, bad := range []string{"", "ADT^", "adt", "ORU^R01^X", "TOOLONG"} {
+		_, err := intake.ParseMessageTypes(bad)
+		assert.Error(t, err, bad)
+	}
+}

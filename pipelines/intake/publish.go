@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fhirhub/fhirhub/adapters/kafka"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -19,7 +20,7 @@ const (
 // RecordFor returns the inbound-topic record of m: the raw message keyed
 // by patient identifier (assigning authority and id), else by sending
 // facility, so that one patient's messages stay in order on one partition.
-func RecordFor(m *store.HL7Message) Record {
+func RecordFor(topic string, m *store.HL7Message) kafka.Record {
 	key := m.SendingFacility
 	if m.PatientID != "" {
 		key = m.PatientIDSystem + "|" + m.PatientID
@@ -28,14 +29,16 @@ func RecordFor(m *store.HL7Message) Record {
 	if m.Trigger != "" {
 		typ += "^" + m.Trigger
 	}
-	return Record{
+	return kafka.Record{
+		Topic: topic,
 		Key:   []byte(key),
 		Value: m.Raw,
-		Headers: map[string]string{
-			HeaderMessageID:  strconv.FormatInt(m.ID, 10),
-			HeaderType:       typ,
-			HeaderControlID:  m.ControlID,
-			HeaderReceivedAt: m.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		Time:  m.ReceivedAt,
+		Headers: []kafka.Header{
+			{Key: HeaderMessageID, Value: []byte(strconv.FormatInt(m.ID, 10))},
+			{Key: HeaderType, Value: []byte(typ)},
+			{Key: HeaderControlID, Value: []byte(m.ControlID)},
+			{Key: HeaderReceivedAt, Value: []byte(m.ReceivedAt.UTC().Format(time.RFC3339Nano))},
 		},
 	}
 }
@@ -88,13 +91,13 @@ func (in *Intake) publishLoop(ctx context.Context) {
 // publishBatch publishes ms and marks them published; on failure they stay
 // unpublished for the repair loop.
 func (in *Intake) publishBatch(ctx context.Context, ms []*store.HL7Message) bool {
-	recs := make([]Record, len(ms))
+	recs := make([]kafka.Record, len(ms))
 	ids := make([]int64, len(ms))
 	for i, m := range ms {
-		recs[i] = RecordFor(m)
+		recs[i] = RecordFor(in.cfg.Topic, m)
 		ids[i] = m.ID
 	}
-	if err := in.cfg.Publisher.Publish(ctx, recs); err != nil {
+	if err := in.cfg.Publisher.Publish(ctx, recs...); err != nil {
 		in.log.Warn("hl7 messages not published; the repair loop retries", "count", len(ms), "first_id", ids[0], "err", err)
 		return false
 	}
