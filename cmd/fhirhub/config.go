@@ -24,12 +24,29 @@ type config struct {
 	LogLevel      string
 	LogFormat     string
 	ShutdownGrace time.Duration
+
+	// HL7 v2 over MLLP.
+	MLLPAddr          string
+	MLLPMaxMessage    int
+	MLLPTLSCert       string
+	MLLPTLSKey        string
+	MLLPTLSClientCA   string
+	MLLPIdleTimeout   time.Duration
+	MLLPReadTimeout   time.Duration
+	HL7MessageTypes   string
+	KafkaBrokers      string
+	KafkaEmbeddedAddr string
+	KafkaDataDir      string
+	KafkaPartitions   int
+
+	fs *flag.FlagSet
 }
 
 // flagSet defines the flags of cmd with FHIRHUB_<NAME> environment
 // defaults (DATABASE_URL is read unprefixed too).
 func flagSet(cmd string, c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	c.fs = fs
 	str := func(p *string, name, def, usage string) {
 		fs.StringVar(p, name, envOr(name, def), usage+" (env "+envName(name)+")")
 	}
@@ -45,7 +62,39 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.MaxConns, "max-conns", maxConns, "PostgreSQL connection pool size (env FHIRHUB_MAX_CONNS)")
 	grace, _ := time.ParseDuration(envOr("shutdown-grace", "15s"))
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", grace, "time to drain requests on shutdown (env FHIRHUB_SHUTDOWN_GRACE)")
+	str(&c.MLLPAddr, "mllp-addr", ":2575", "HL7 v2 MLLP listen address; empty disables the listener")
+	intVar(fs, &c.MLLPMaxMessage, "mllp-max-message-bytes", 4<<20, "largest HL7 v2 message accepted over MLLP")
+	str(&c.MLLPTLSCert, "mllp-tls-cert", "", "PEM certificate of the MLLP listener; with -mllp-tls-key turns TLS on")
+	str(&c.MLLPTLSKey, "mllp-tls-key", "", "PEM private key of the MLLP listener")
+	str(&c.MLLPTLSClientCA, "mllp-tls-client-ca", "", "PEM CA bundle: MLLP clients must present a certificate it signed (mutual TLS)")
+	durVar(fs, &c.MLLPIdleTimeout, "mllp-idle-timeout", 10*time.Minute, "MLLP connections idle this long are closed")
+	durVar(fs, &c.MLLPReadTimeout, "mllp-read-timeout", 60*time.Second, "time to receive one MLLP frame once it has started")
+	str(&c.HL7MessageTypes, "hl7-message-types", "ADT,ORU^R01,ORM^O01,OMI^O23", "HL7 v2 message types accepted (TYPE or TYPE^TRIGGER, comma-separated; * for all); others are answered AR")
+	str(&c.KafkaBrokers, "kafka-brokers", os.Getenv("KAFKA_BROKERS"), "Kafka bootstrap brokers (comma-separated); empty starts an embedded broker")
+	str(&c.KafkaEmbeddedAddr, "kafka-embedded-addr", "127.0.0.1:9092", "listen address of the embedded Kafka-protocol broker (port 0: any free port)")
+	str(&c.KafkaDataDir, "kafka-data-dir", "./var/kafka", "where the embedded broker keeps its topics across restarts; empty keeps them in memory")
+	intVar(fs, &c.KafkaPartitions, "kafka-partitions", 6, "partitions of topics fhirhub creates")
 	return fs
+}
+
+func intVar(fs *flag.FlagSet, p *int, name string, def int, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(envName(name)); ok {
+		if n, err := strconv.Atoi(s); err == nil {
+			v = n
+		}
+	}
+	fs.IntVar(p, name, v, usage+" (env "+envName(name)+")")
+}
+
+func durVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(envName(name)); ok {
+		if d, err := time.ParseDuration(s); err == nil {
+			v = d
+		}
+	}
+	fs.DurationVar(p, name, v, usage+" (env "+envName(name)+")")
 }
 
 func envName(flagName string) string {
@@ -69,19 +118,20 @@ func (c *config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// print writes the effective configuration, secrets masked.
+// print writes the effective configuration, every flag with its value,
+// secrets masked.
 func (c *config) print(w io.Writer, extra map[string]string) {
-	vals := map[string]string{
-		"database-url":   maskURL(c.DatabaseURL),
-		"data-dir":       c.DataDir,
-		"http-addr":      c.HTTPAddr,
-		"base-url":       c.BaseURL,
-		"max-body-bytes": strconv.FormatInt(c.MaxBodyBytes, 10),
-		"max-conns":      strconv.Itoa(c.MaxConns),
-		"log-level":      c.LogLevel,
-		"log-format":     c.LogFormat,
-		"shutdown-grace": c.ShutdownGrace.String(),
-	}
+	vals := map[string]string{}
+	c.fs.VisitAll(func(f *flag.Flag) {
+		v := f.Value.String()
+		switch {
+		case f.Name == "database-url":
+			v = maskURL(v)
+		case strings.Contains(f.Name, "key") && v != "":
+			v = "(set)"
+		}
+		vals[f.Name] = v
+	})
 	for k, v := range extra {
 		vals[k] = v
 	}
@@ -92,7 +142,7 @@ func (c *config) print(w io.Writer, extra map[string]string) {
 	sort.Strings(keys)
 	fmt.Fprintln(w, "fhirhub configuration:")
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-16s %s\n", k, vals[k])
+		fmt.Fprintf(w, "  %-24s %s\n", k, vals[k])
 	}
 }
 

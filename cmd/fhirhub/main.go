@@ -2,6 +2,7 @@
 //
 //	fhirhub serve     run the server (embedded PostgreSQL when DATABASE_URL is unset)
 //	fhirhub migrate   apply database migrations
+//	fhirhub send      send HL7 v2 files over MLLP and print each ACK
 //	fhirhub version   print the version
 //
 // Configuration is by flags, each with a FHIRHUB_* environment variable
@@ -32,6 +33,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "migrate":
 		err = migrate(ctx, os.Args[2:])
+	case "send":
+		err = send(ctx, os.Args[2:])
 	case "version", "-version", "--version":
 		fmt.Println("fhirhub", version)
 	case "help", "-h", "--help":
@@ -54,6 +57,8 @@ commands:
   serve     run the FHIR server (REST on :8080/fhir); with no DATABASE_URL it
             starts a private PostgreSQL in ./var/postgres
   migrate   apply the database migrations and exit
+  send      send HL7 v2 messages (files, batch files, directories) over MLLP
+            and print one line per ACK; exits 1 when any was not accepted
   version   print the version
 `)
 }

@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/fhirhub/fhirhub/adapters/kafka"
+	"github.com/fhirhub/fhirhub/admin"
 	"github.com/fhirhub/fhirhub/fhir/googlefhir"
 	"github.com/fhirhub/fhirhub/fhir/rest"
 	"github.com/fhirhub/fhirhub/fhir/search"
@@ -64,44 +67,47 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger(os.Stderr)
+	// Components are stopped in the reverse order of their start.
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
+	stops = append(stops, func() { ln.Close() })
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/fhir"
 	}
 	url, stopDB, err := database(ctx, &cfg, log)
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	defer stopDB()
+	stops = append(stops, stopDB)
 
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	if _, err := postgres.Migrate(ctx, pool, log); err != nil {
-		pool.Close()
-		ln.Close()
-		return err
-	}
+	_, err = postgres.Migrate(ctx, pool, log)
 	pool.Close()
+	if err != nil {
+		return err
+	}
 
 	registry := search.NewRegistry()
 	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), Extractor: registry, Logger: log, BaseURL: cfg.BaseURL})
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	defer st.Close()
+	stops = append(stops, st.Close)
 	validator := validate.New()
 	svc, err := service.New(service.Config{Store: st, Validator: validator, Registry: registry, BaseURL: cfg.BaseURL, Logger: log})
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	if n, err := svc.LoadSearchParameters(ctx); err != nil {
@@ -114,13 +120,36 @@ func serve(ctx context.Context, args []string) error {
 		Reference: googlefhir.Validate, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Version: version,
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
+	adminAPI, err := admin.New(admin.Config{Messages: st, Logger: log})
+	if err != nil {
+		return err
+	}
+
+	brokers, stopKafka, err := kafkaBrokers(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, stopKafka)
+	kcfg := kafka.DefaultConfig()
+	kcfg.Brokers, kcfg.Logger = brokers, log
+	producer, err := kafka.NewProducer(kcfg)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, func() { _ = producer.Close() })
+
+	mllpServer, stopIntake, err := startMLLP(ctx, &cfg, st, producer, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, stopIntake)
 
 	mux := http.NewServeMux()
 	mux.Handle("/fhir/", api.Handler())
 	mux.Handle("/fhir", api.Handler())
+	mux.Handle("/admin/", adminAPI.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -133,7 +162,12 @@ func serve(ctx context.Context, args []string) error {
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 
-	cfg.print(os.Stderr, map[string]string{"database": maskURL(url), "schema-version": strconv.Itoa(postgres.SchemaVersion())})
+	extra := map[string]string{"database": maskURL(url), "schema-version": strconv.Itoa(postgres.SchemaVersion()),
+		"kafka": strings.Join(brokers, ",")}
+	if mllpServer != nil {
+		extra["mllp"] = mllpServer.Addr().String()
+	}
+	cfg.print(os.Stderr, extra)
 	log.Info("serving FHIR API", "url", cfg.BaseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -145,6 +179,14 @@ func serve(ctx context.Context, args []string) error {
 	log.Info("shutting down", "grace", cfg.ShutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	// MLLP first, so that every frame being read is stored and answered;
+	// the deferred stops then close the intake (flushing its publishes),
+	// the producer, the broker and the database.
+	if mllpServer != nil {
+		if err := mllpServer.Shutdown(sctx); err != nil {
+			log.Warn("mllp shutdown", "err", err)
+		}
+	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}

@@ -219,8 +219,10 @@ type Source struct {
 	// Channel is "mllp" or "kafka"; Peer the remote address.
 	Channel, Peer string
 	// FrameErr is set when the frame was cut off (too large, or not
-	// terminated): the message is then rejected.
+	// terminated): the message is then rejected. TooLarge says it was
+	// cut off at the size limit.
 	FrameErr error
+	TooLarge bool
 }
 
 // Receive stores one message and returns the acknowledgment to send (nil
@@ -230,7 +232,7 @@ type Source struct {
 func (in *Intake) Receive(ctx context.Context, raw []byte, src Source) (ack []byte, msg *store.HL7Message) {
 	now := in.cfg.Now()
 	msg = &store.HL7Message{ReceivedAt: now.UTC(), Raw: raw, Channel: src.Channel, Peer: src.Peer}
-	h, dec := in.decide(raw, src.FrameErr, msg)
+	h, dec := in.decide(raw, src, msg)
 
 	code, send := dec.Ack(hl7v2.OutcomeAccepted)
 	msg.Status = store.MessageReceived
@@ -287,7 +289,7 @@ func (in *Intake) Receive(ctx context.Context, raw []byte, src Source) (ack []by
 
 // decide reads the header of raw into msg and decides how to answer. The
 // header is nil when it could not be read.
-func (in *Intake) decide(raw []byte, frameErr error, msg *store.HL7Message) (*hl7v2.Header, hl7v2.Decision) {
+func (in *Intake) decide(raw []byte, src Source, msg *store.HL7Message) (*hl7v2.Header, hl7v2.Decision) {
 	h, err := hl7v2.ParseHeader(raw)
 	if err != nil {
 		h = nil
@@ -302,22 +304,17 @@ func (in *Intake) decide(raw []byte, frameErr error, msg *store.HL7Message) (*hl
 	if parsed != nil {
 		fillPatient(msg, parsed)
 	}
-	if frameErr != nil {
+	if src.FrameErr != nil {
+		reason := "frame not terminated"
+		if src.TooLarge {
+			reason = fmt.Sprintf("message larger than %d bytes", in.cfg.MaxMessageSize)
+		}
 		dec := hl7v2.Decide(h, nil, in.cfg.Policy)
 		dec.Reject = true
-		dec.Errors = append(dec.Errors, &hl7v2.Error{Code: hl7v2.CodeApplicationInternal, Severity: hl7v2.SeverityError,
-			Msg: frameReason(frameErr, in.cfg.MaxMessageSize)})
+		dec.Errors = append(dec.Errors, &hl7v2.Error{Code: hl7v2.CodeApplicationInternal, Severity: hl7v2.SeverityError, Msg: reason})
 		return h, dec
 	}
 	return h, hl7v2.Decide(h, err, in.cfg.Policy)
-}
-
-func frameReason(err error, max int) string {
-	msg := err.Error()
-	if strings.Contains(msg, "large") {
-		return fmt.Sprintf("message larger than %d bytes", max)
-	}
-	return "frame not terminated"
 }
 
 func fillHeader(m *store.HL7Message, h *hl7v2.Header) {

@@ -66,25 +66,26 @@ func TestReceive(t *testing.T) {
 		name       string
 		raw        []byte
 		frameErr   error
+		tooLarge   bool
 		wantAck    string // "" for no acknowledgment
 		wantStatus store.MessageStatus
 		wantErr    string // ERR-3 code
 	}{
-		{"accepted", oru("A1", "", "MRN1"), nil, "AA", store.MessageReceived, ""},
-		{"enhanced mode commit accept", oru("A2", "AL|NE", "MRN1"), nil, "CA", store.MessageReceived, ""},
-		{"enhanced mode, no accept ack wanted", oru("A3", "NE|AL", "MRN1"), nil, "", store.MessageReceived, ""},
-		{"duplicate answered as the original", oru("A1", "", "MRN1"), nil, "AA", store.MessageDuplicate, ""},
-		{"conflict: another body under a used control id", oru("A1", "", "MRN2"), nil, "AE", store.MessageConflict, "205"},
-		{"unsupported message type", []byte(strings.Replace(string(oru("A4", "", "MRN1")), "ORU^R01^ORU_R01", "SIU^S12^SIU_S12", 1)), nil, "AR", store.MessageRejected, "200"},
-		{"unsupported version", []byte(strings.Replace(string(oru("A5", "", "MRN1")), "|2.5.1|", "|9.9|", 1)), nil, "AR", store.MessageRejected, "203"},
-		{"no MSH at all", []byte("this is not HL7\r"), nil, "AR", store.MessageRejected, ""},
-		{"oversize frame with a readable MSH", oru("A6", "", "MRN1")[:120], errors.New("mllp: message too large"), "AR", store.MessageRejected, "207"},
-		{"oversize frame without MSH", []byte("PID|1||MRN1"), errors.New("mllp: message too large"), "", store.MessageRejected, ""},
+		{"accepted", oru("A1", "", "MRN1"), nil, false, "AA", store.MessageReceived, ""},
+		{"enhanced mode commit accept", oru("A2", "AL|NE", "MRN1"), nil, false, "CA", store.MessageReceived, ""},
+		{"enhanced mode, no accept ack wanted", oru("A3", "NE|AL", "MRN1"), nil, false, "", store.MessageReceived, ""},
+		{"duplicate answered as the original", oru("A1", "", "MRN1"), nil, false, "AA", store.MessageDuplicate, ""},
+		{"conflict: another body under a used control id", oru("A1", "", "MRN2"), nil, false, "AE", store.MessageConflict, "205"},
+		{"unsupported message type", []byte(strings.Replace(string(oru("A4", "", "MRN1")), "ORU^R01^ORU_R01", "SIU^S12^SIU_S12", 1)), nil, false, "AR", store.MessageRejected, "200"},
+		{"unsupported version", []byte(strings.Replace(string(oru("A5", "", "MRN1")), "|2.5.1|", "|9.9|", 1)), nil, false, "AR", store.MessageRejected, "203"},
+		{"no MSH at all", []byte("this is not HL7\r"), nil, false, "AR", store.MessageRejected, ""},
+		{"oversize frame with a readable MSH", oru("A6", "", "MRN1")[:120], errors.New("mllp: message too large"), true, "AR", store.MessageRejected, "207"},
+		{"oversize frame without MSH", []byte("PID|1||MRN1"), errors.New("mllp: message too large"), true, "", store.MessageRejected, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			src := src
-			src.FrameErr = tc.frameErr
+			src.FrameErr, src.TooLarge = tc.frameErr, tc.tooLarge
 			ack, msg := in.Receive(ctx, tc.raw, src)
 			require.NotZero(t, msg.ID, "every message is stored")
 			assert.Equal(t, tc.wantStatus, msg.Status)
