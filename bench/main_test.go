@@ -6,4 +6,5 @@ import (
 	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// Benchmarks run against a server that commits durably, as production does.
+func TestMain(m *testing.M) { pgtest.MainDurable(m) }

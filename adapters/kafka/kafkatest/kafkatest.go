@@ -19,13 +19,13 @@ import (
 const Timeout = 30 * time.Second
 
 // Brokers returns KAFKA_BROKERS when set, else the address of a fresh
-// embedded broker closed at the end of the test.
+// embedded broker, with fhirhub's topics, closed at the end of the test.
 func Brokers(tb testing.TB) []string {
 	tb.Helper()
 	if env := os.Getenv("KAFKA_BROKERS"); env != "" {
 		return strings.Split(env, ",")
 	}
-	return Embedded(tb, kafka.EmbeddedConfig{}).Brokers()
+	return Embedded(tb, kafka.DefaultEmbeddedConfig()).Brokers()
 }
 
 // Embedded starts an embedded broker closed at the end of the test.

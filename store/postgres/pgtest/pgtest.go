@@ -30,11 +30,17 @@ var (
 // Main runs the package's tests with a private PostgreSQL server and stops
 // it afterwards. Call it from TestMain.
 func Main(m *testing.M) {
-	code := run(m)
-	os.Exit(code)
+	os.Exit(run(m, false))
 }
 
-func run(m *testing.M) int {
+// MainDurable is Main with a server that commits durably (fsync and
+// synchronous commit on, as the managed local server and production
+// run), for benchmarks whose figures must mean what they say.
+func MainDurable(m *testing.M) {
+	os.Exit(run(m, true))
+}
+
+func run(m *testing.M, durable bool) int {
 	if url := os.Getenv("FHIRHUB_TEST_DATABASE_URL"); url != "" {
 		adminDB = url
 		return m.Run()
@@ -51,11 +57,13 @@ func run(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	server, err = postgres.StartLocal(ctx, postgres.LocalConfig{
-		Dir: dir + "/data",
-		// Durability is not under test here; crash tests set their own.
-		Settings: map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
-	})
+	// Durability is not under test in tests: a crash of the machine is
+	// not one of their cases.
+	settings := map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+	if durable {
+		settings = map[string]string{"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+	}
+	server, err = postgres.StartLocal(ctx, postgres.LocalConfig{Dir: dir + "/data", Settings: settings})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest: cannot start PostgreSQL (tests need it):", err)
 		return 1

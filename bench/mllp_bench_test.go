@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fhirhub/fhirhub/adapters/hl7v2"
+	"github.com/fhirhub/fhirhub/adapters/kafka"
+	"github.com/fhirhub/fhirhub/adapters/kafka/kafkatest"
+	"github.com/fhirhub/fhirhub/adapters/mllp"
+	"github.com/fhirhub/fhirhub/pipelines/intake"
+	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
+)
+
+// hl7Mix returns the messages of our testdata (ADT, ORU lab and radiology
+// with a PDF, ORM, OMI, Latin-1, custom delimiters), each with MSH-10
+// replaced per send so that every one is a new message.
+func hl7Mix(tb testing.TB) []*hl7v2.Message {
+	files, err := filepath.Glob("../adapters/hl7v2/testdata/*.hl7")
+	require.NoError(tb, err)
+	var out []*hl7v2.Message
+	for _, f := range files {
+		if strings.Contains(f, "batch") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		require.NoError(tb, err)
+		msgs, err := mllp.SplitMessages(data)
+		require.NoError(tb, err)
+		for _, raw := range msgs {
+			m, err := hl7v2.Parse(raw)
+			require.NoError(tb, err)
+			// Original mode, so that every message is answered.
+			require.NoError(tb, m.Set("MSH-15", ""))
+			require.NoError(tb, m.Set("MSH-16", ""))
+			out = append(out, m)
+		}
+	}
+	require.NotEmpty(tb, out)
+	return out
+}
+
+// BenchmarkMLLP measures HL7 v2 messages accepted over MLLP, each stored
+// durably in PostgreSQL before its AA (and then published to the
+// embedded broker), with 1 and 16 connections, beside the same exchange
+// with a receiver that stores nothing (MLLP framing and TCP alone).
+func BenchmarkMLLP(b *testing.B) {
+	mix := hl7Mix(b)
+	for _, conns := range []int{1, 16} {
+		b.Run(fmt.Sprintf("durable-%dconns", conns), func(b *testing.B) {
+			s := pgtest.Store(b)
+			kcfg := kafkatest.Config(kafkatest.Brokers(b))
+			producer, err := kafka.NewProducer(kcfg)
+			require.NoError(b, err)
+			defer producer.Close()
+			icfg := intake.DefaultConfig()
+			icfg.Store, icfg.Publisher = s, producer
+			in, err := intake.New(icfg)
+			require.NoError(b, err)
+			require.NoError(b, in.Start(context.Background()))
+			defer in.Close(context.Background())
+			durable := runMLLP(b, conns, mix, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
+				ack, _ := in.Receive(ctx, m.Data, intake.Source{Channel: "mllp", FrameErr: m.Err})
+				return ack
+			}))
+			var stored int
+			require.NoError(b, s.Pool().QueryRow(context.Background(),
+				`SELECT count(*) FROM hl7_message WHERE status = 'received'`).Scan(&stored))
+			require.Equal(b, b.N, stored, "every acknowledged message is stored")
+
+			ackOnly := runMLLP(b, conns, mix, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
+				h, err := hl7v2.ParseHeader(m.Data)
+				if err != nil {
+					return nil
+				}
+				ack, _ := hl7v2.BuildAck(h, hl7v2.AckOptions{Code: hl7v2.AckAccept})
+				return ack
+			}))
+			b.ReportMetric(durable, "msgs/s")
+			report("MLLP, %d connection(s): %.0f durable ACKed msgs/s; same exchange without storage %.0f msgs/s; ratio %.2f (target >= 5000/s with 16)",
+				conns, durable, ackOnly, durable/ackOnly)
+		})
+	}
+}
+
+// runMLLP sends b.N messages over conns connections to a server with
+// handler h and returns messages per second; every ACK must be AA.
+func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, h mllp.Handler) float64 {
+	cfg := mllp.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	srv, err := mllp.NewServer(cfg, h)
+	require.NoError(b, err)
+	require.NoError(b, srv.Open(context.Background()))
+	defer srv.Close()
+
+	// Messages are made before the clock starts.
+	var seq atomic.Int64
+	run := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
+	payloads := make([][]byte, b.N)
+	var mu sync.Mutex
+	for i := range payloads {
+		m := mix[i%len(mix)]
+		mu.Lock()
+		_ = m.Set("MSH-10", fmt.Sprintf("B%s-%d", run, i))
+		payloads[i] = m.Encode()
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	b.ResetTimer()
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := mllp.NewClient(mllp.DefaultClientConfig(srv.Addr().String()))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			for {
+				i := int(seq.Add(1) - 1)
+				if i >= len(payloads) {
+					return
+				}
+				ack, err := c.Send(context.Background(), payloads[i])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if am, err := hl7v2.Parse(ack); err != nil || am.Segment("MSA", 1).Field(1).String() != "AA" {
+					errs <- fmt.Errorf("message %d: not accepted: %q", i, ack)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	seq.Store(0)
+	return float64(b.N) / elapsed.Seconds()
+}
