@@ -20,6 +20,7 @@ import (
 	"github.com/fhirhub/fhirhub/fhir/rest"
 	"github.com/fhirhub/fhirhub/fhir/search"
 	"github.com/fhirhub/fhirhub/fhir/validate"
+	"github.com/fhirhub/fhirhub/pipelines/changes"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store/postgres"
 )
@@ -139,6 +140,17 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	stops = append(stops, func() { _ = producer.Close() })
+
+	ocfg := changes.DefaultConfig()
+	ocfg.Feed, ocfg.Publisher, ocfg.Logger = st, producer, log
+	outbox, err := changes.New(ocfg)
+	if err != nil {
+		return err
+	}
+	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); _ = outbox.Run(outboxCtx) }()
+	stops = append(stops, func() { stopOutbox(); <-outboxDone })
 
 	mllpServer, stopIntake, err := startMLLP(ctx, &cfg, st, producer, log)
 	if err != nil {

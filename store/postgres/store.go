@@ -277,6 +277,7 @@ func (s *Store) insertVersion1(ctx context.Context, q querier, typ, id string, o
 		VALUES ($1, 1, $2, $3, $4, $5, $6)`, nil, typ, id, now, method, string(content))
 	s.localReferences(&values)
 	queueInsertIndex(w, typ, 0, &values)
+	queueOutbox(w, 0, typ, id, 1, "create", patientCompartment(typ, id, &values), now)
 	rid, err := w.execInsert(ctx, q, typ, id, now, string(content))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: insert: %w", err)
@@ -363,6 +364,11 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 	}
 	t.s.localReferences(&values)
 	queueInsertIndex(w, typ, cur.rid, &values)
+	op := "update"
+	if cur.deleted {
+		op = "create"
+	}
+	queueOutbox(w, cur.rid, typ, id, version, op, patientCompartment(typ, id, &values), now)
 	if err := w.exec(ctx, t.q); err != nil {
 		return nil, false, fmt.Errorf("postgres: update: %w", err)
 	}
@@ -393,6 +399,7 @@ func (t *tx) Delete(ctx context.Context, typ, id string, ifVersion int64) (*stor
 	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, deleted)
 		VALUES ($1, $2, $3, $4, $5, 'DELETE', true)`, cur.rid, version, typ, id, now)
 	queueDeleteIndex(w, cur.rid)
+	queueOutbox(w, cur.rid, typ, id, version, "delete", t.s.compartmentOf(typ, id, cur.content), now)
 	if err := w.exec(ctx, t.q); err != nil {
 		return nil, fmt.Errorf("postgres: delete: %w", err)
 	}

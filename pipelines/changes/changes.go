@@ -1,0 +1,164 @@
+// Package changes is the outbox publisher (design page, flow 5): it takes
+// committed changes from the store's outbox in commit order and publishes
+// each to the fhir.changes topic as a JSON event, keyed by the id of the
+// Patient whose compartment the resource is in (else Type/id), so that a
+// consumer sees one patient's changes in order. Delivery is at least once:
+// the event id (Type/id/_history/version) is stable, so consumers drop
+// repeats. Several processes may run it on one database; one publishes at
+// a time.
+package changes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/fhirhub/fhirhub/adapters/kafka"
+	"github.com/fhirhub/fhirhub/store"
+)
+
+// Publisher puts records on a topic (kafka.Producer).
+type Publisher interface {
+	Publish(ctx context.Context, recs ...kafka.Record) error
+}
+
+// Config configures the outbox publisher.
+type Config struct {
+	// Feed is the store's outbox; required.
+	Feed store.ChangeFeed
+	// Publisher publishes the events; required.
+	Publisher Publisher
+	// Topic is where events go (kafka.TopicFHIRChanges).
+	Topic string
+	// Batch bounds the changes published at once.
+	Batch int
+	// Interval is how long to wait when the outbox was empty.
+	Interval time.Duration
+	// MaxContent is the largest resource put into an event; larger ones
+	// are left out (consumers read them over REST).
+	MaxContent int
+	Logger     *slog.Logger
+}
+
+// DefaultConfig returns the defaults; Feed and Publisher must be set.
+func DefaultConfig() Config {
+	return Config{Topic: kafka.TopicFHIRChanges, Batch: 500, Interval: 200 * time.Millisecond, MaxContent: 64 << 10}
+}
+
+// Outbox publishes changes until its Run's ctx is cancelled.
+type Outbox struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the publisher.
+func New(cfg Config) (*Outbox, error) {
+	if cfg.Feed == nil || cfg.Publisher == nil {
+		return nil, errors.New("changes: config: Feed and Publisher are required")
+	}
+	def := DefaultConfig()
+	if cfg.Topic == "" {
+		cfg.Topic = def.Topic
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = def.Batch
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = def.Interval
+	}
+	if cfg.MaxContent <= 0 {
+		cfg.MaxContent = def.MaxContent
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Outbox{cfg: cfg, log: log}, nil
+}
+
+// Run publishes changes until ctx is cancelled, then returns nil. A failed
+// publish is retried after Interval, doubling up to 30 s.
+func (o *Outbox) Run(ctx context.Context) error {
+	wait := o.cfg.Interval
+	for {
+		n, err := o.cfg.Feed.PublishChanges(ctx, o.cfg.Batch, o.cfg.MaxContent, o.publish)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			o.log.Warn("change events not published; retrying", "in", wait, "err", err)
+			wait = min(2*wait, 30*time.Second)
+		case n == o.cfg.Batch:
+			wait = o.cfg.Interval
+			continue // more are waiting
+		default:
+			wait = o.cfg.Interval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (o *Outbox) publish(ctx context.Context, cs []store.Change) error {
+	recs := make([]kafka.Record, len(cs))
+	for i := range cs {
+		rec, err := Record(o.cfg.Topic, &cs[i])
+		if err != nil {
+			return err
+		}
+		recs[i] = rec
+	}
+	return o.cfg.Publisher.Publish(ctx, recs...)
+}
+
+// Event is the JSON value of a fhir.changes record.
+type Event struct {
+	// ID is stable per resource version: Type/id/_history/version.
+	ID           string    `json:"id"`
+	ResourceType string    `json:"resourceType"`
+	ResourceID   string    `json:"resourceId"`
+	Version      int64     `json:"version"`
+	Operation    string    `json:"operation"` // create, update, delete
+	Time         time.Time `json:"time"`
+	// Patient is the id of the Patient whose compartment the resource is in.
+	Patient string `json:"patient,omitempty"`
+	// Tenant is the owning tenant (empty until tenancy is configured).
+	Tenant string `json:"tenant,omitempty"`
+	// Resource is the version's JSON when small enough.
+	Resource json.RawMessage `json:"resource,omitempty"`
+}
+
+// Record headers of fhir.changes.
+const (
+	HeaderEventID      = "fhirhub-event-id"
+	HeaderResourceType = "fhir-resource-type"
+	HeaderOperation    = "fhirhub-operation"
+)
+
+// Record returns the fhir.changes record of c.
+func Record(topic string, c *store.Change) (kafka.Record, error) {
+	ev := Event{ID: c.EventID(), ResourceType: c.Type, ResourceID: c.ID, Version: c.Version, Operation: c.Operation,
+		Time: c.Time.UTC(), Patient: c.Compartment, Resource: c.Content}
+	value, err := json.Marshal(ev)
+	if err != nil {
+		return kafka.Record{}, err
+	}
+	key := c.Compartment
+	if key == "" {
+		key = c.Type + "/" + c.ID
+	}
+	return kafka.Record{Topic: topic, Key: []byte(key), Value: value, Time: c.Time, Headers: []kafka.Header{
+		{Key: HeaderEventID, Value: []byte(ev.ID)},
+		{Key: HeaderResourceType, Value: []byte(c.Type)},
+		{Key: HeaderOperation, Value: []byte(c.Operation)},
+		{Key: "fhirhub-version", Value: []byte(strconv.FormatInt(c.Version, 10))},
+	}}, nil
+}

@@ -1,0 +1,100 @@
+package changes_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fhirhub/fhirhub/adapters/kafka"
+	"github.com/fhirhub/fhirhub/adapters/kafka/kafkatest"
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/pipelines/changes"
+	"github.com/fhirhub/fhirhub/store"
+	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func obj(t *testing.T, s string) fhir.Object {
+	t.Helper()
+	v, err := fhir.ParseJSON([]byte(s))
+	require.NoError(t, err)
+	return v.(fhir.Object)
+}
+
+func TestChangesArePublishedInOrderOnce(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.Store(t)
+	kcfg := kafkatest.Config(kafkatest.Brokers(t))
+	topic := kafkatest.Topic(t, kcfg, "changes", 3)
+	producer, err := kafka.NewProducer(kcfg)
+	require.NoError(t, err)
+	defer producer.Close()
+
+	_, err = s.Create(ctx, obj(t, `{"resourceType":"Patient","id":"p1","name":[{"family":"Dlamini"}]}`))
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err = s.Create(ctx, obj(t, fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}}`, i)))
+		require.NoError(t, err)
+	}
+	_, err = s.Create(ctx, obj(t, `{"resourceType":"Organization","id":"org1","name":"Lab"}`))
+	require.NoError(t, err)
+	require.NoError(t, s.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, _, err := tx.Put(ctx, obj(t, `{"resourceType":"Observation","id":"o1","status":"amended","code":{"text":"x"},"subject":{"reference":"Patient/p1"}}`), 0, "PUT"); err != nil {
+			return err
+		}
+		_, err := tx.Delete(ctx, "Observation", "o2", 0)
+		return err
+	}))
+	// A transaction that rolls back leaves no event.
+	rollback := fmt.Errorf("roll back")
+	err = s.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.Create(ctx, obj(t, `{"resourceType":"Patient","id":"ghost"}`)); err != nil {
+			return err
+		}
+		return rollback
+	})
+	require.ErrorIs(t, err, rollback)
+
+	// Two publishers, as two fhirhub processes would run.
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	for range 2 {
+		cfg := changes.DefaultConfig()
+		cfg.Feed, cfg.Publisher, cfg.Topic, cfg.Batch, cfg.Interval = s, producer, topic, 2, 10*time.Millisecond
+		o, err := changes.New(cfg)
+		require.NoError(t, err)
+		go func() { _ = o.Run(runCtx); done <- struct{}{} }()
+	}
+	recs := kafkatest.Consume(t, kcfg, topic, 7)
+	cancel()
+	<-done
+	<-done
+
+	var byKey = map[string][]string{}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		var ev changes.Event
+		require.NoError(t, json.Unmarshal(r.Value, &ev))
+		assert.False(t, seen[ev.ID], "event %s published twice", ev.ID)
+		seen[ev.ID] = true
+		byKey[string(r.Key)] = append(byKey[string(r.Key)], ev.Operation+" "+ev.ID)
+		if ev.Operation != "delete" {
+			assert.Equal(t, ev.ResourceType, fhir.ResourceType(obj(t, string(ev.Resource))), "the resource is in the event")
+		}
+	}
+	assert.Equal(t, map[string][]string{
+		"p1": {"create Patient/p1/_history/1", "create Observation/o0/_history/1", "create Observation/o1/_history/1",
+			"create Observation/o2/_history/1", "update Observation/o1/_history/2", "delete Observation/o2/_history/2"},
+		"Organization/org1": {"create Organization/org1/_history/1"},
+	}, byKey, "keyed by patient compartment, in commit order")
+
+	var left int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left))
+	assert.Zero(t, left, "published changes leave the outbox")
+}
