@@ -117,4 +117,16 @@ type MessageStore interface {
 	// Unpublished returns up to limit accepted messages received before
 	// the given time that are not yet published, oldest first, with Raw.
 	Unpublished(ctx context.Context, before time.Time, limit int) ([]*HL7Message, error)
+	// FinishMessage records the outcome of processing message id: status
+	// processed (with the resources written) or error (with the reason);
+	// it counts one more attempt. ErrNotFound when there is no such id.
+	FinishMessage(ctx context.Context, id int64, o MessageOutcome) error
+}
+
+// MessageOutcome is the result of processing a message.
+type MessageOutcome struct {
+	Status    MessageStatus // MessageProcessed or MessageError
+	Error     string        // for MessageError: positions and rules, no values
+	Resources []string      // Type/id/_history/n written
+	At        time.Time
 }

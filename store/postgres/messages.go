@@ -308,3 +308,24 @@ func decodeMessageCursor(c string) (time.Time, int64, error) {
 	}
 	return time.UnixMicro(us).UTC(), id, nil
 }
+
+// FinishMessage implements store.MessageStore.
+func (s *Store) FinishMessage(ctx context.Context, id int64, o store.MessageOutcome) error {
+	if o.Status != store.MessageProcessed && o.Status != store.MessageError {
+		return fmt.Errorf("postgres: finish message: status %q is not an outcome", o.Status)
+	}
+	resources := o.Resources
+	if resources == nil {
+		resources = []string{}
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE hl7_message SET status = $2, error = $3, resources = $4,
+		attempts = attempts + 1, processed_at = $5 WHERE id = $1 AND claims_key`,
+		id, string(o.Status), o.Error, resources, o.At)
+	if err != nil {
+		return fmt.Errorf("postgres: finish message: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: finish message %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}

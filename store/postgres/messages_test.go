@@ -211,3 +211,27 @@ func TestUnpublishedAndMarkPublished(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, un, "messages received at or after the cut-off are left to their receiver")
 }
+
+func TestFinishMessage(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.Store(t)
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	m, dup := testMessage("HOSP", "1", "MRN1", t0), testMessage("HOSP", "1", "MRN1", t0)
+	_, err := s.ReceiveMessages(ctx, []*store.HL7Message{m, dup})
+	require.NoError(t, err)
+
+	require.NoError(t, s.FinishMessage(ctx, m.ID, store.MessageOutcome{Status: store.MessageError, Error: "PID-3: no identifier", At: t0}))
+	require.NoError(t, s.FinishMessage(ctx, m.ID, store.MessageOutcome{Status: store.MessageProcessed,
+		Resources: []string{"Patient/1/_history/1"}, At: t0.Add(time.Minute)}))
+	got, err := s.Message(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageProcessed, got.Status)
+	assert.Equal(t, 2, got.Attempts)
+	assert.Empty(t, got.Error, "a later success clears the error")
+	assert.Equal(t, []string{"Patient/1/_history/1"}, got.Resources)
+	assert.True(t, got.ProcessedAt.Equal(t0.Add(time.Minute)))
+
+	assert.ErrorIs(t, s.FinishMessage(ctx, dup.ID, store.MessageOutcome{Status: store.MessageProcessed}), store.ErrNotFound,
+		"a duplicate is never processed")
+	assert.Error(t, s.FinishMessage(ctx, m.ID, store.MessageOutcome{Status: store.MessageRejected}))
+}
