@@ -6,6 +6,7 @@
 //	    &patient=&control-id=&since=&before=&count=&cursor=&raw=true
 //	GET /admin/hl7v2/messages/{id}        one message, with its raw text
 //	GET /admin/hl7v2/messages/{id}/raw    the message as received (x-application/hl7-v2+er7)
+//	POST /admin/hl7v2/messages/$replay?<the list filters>   re-drive the messages selected
 //
 // Errors are OperationOutcome resources, as in the FHIR API. Responses
 // hold patient data (raw messages, patient identifiers): the API is for
@@ -41,7 +42,10 @@ type Messages interface {
 type Config struct {
 	// Messages is the HL7 v2 message store; required.
 	Messages Messages
-	Logger   *slog.Logger
+	// Replay re-drives the messages q selects and returns how many; nil
+	// answers $replay with 501.
+	Replay func(ctx context.Context, q store.MessageQuery) (int, error)
+	Logger *slog.Logger
 }
 
 // API is the operator API.
@@ -62,6 +66,7 @@ func New(cfg Config) (*API, error) {
 	}
 	a := &API{cfg: cfg, log: log, r: mux.NewRouter()}
 	a.r.HandleFunc("/admin/hl7v2/messages", a.wrap(a.list)).Methods(http.MethodGet, http.MethodHead)
+	a.r.HandleFunc("/admin/hl7v2/messages/$replay", a.wrap(a.replay)).Methods(http.MethodPost)
 	a.r.HandleFunc("/admin/hl7v2/messages/{id:[0-9]+}", a.wrap(a.get)).Methods(http.MethodGet, http.MethodHead)
 	a.r.HandleFunc("/admin/hl7v2/messages/{id:[0-9]+}/raw", a.wrap(a.raw)).Methods(http.MethodGet, http.MethodHead)
 	a.r.NotFoundHandler = a.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -144,11 +149,12 @@ func writeJSON(w http.ResponseWriter, v any) error {
 var queryParams = []string{"status", "type", "trigger", "sending-application", "sending-facility",
 	"patient", "control-id", "since", "before", "count", "cursor", "raw"}
 
-func (a *API) list(w http.ResponseWriter, r *http.Request) error {
+// query reads the list filters of r.
+func query(r *http.Request) (store.MessageQuery, error) {
 	v := r.URL.Query()
 	for name := range v {
 		if !known(name) {
-			return invalid(name, "unknown parameter")
+			return store.MessageQuery{}, invalid(name, "unknown parameter")
 		}
 	}
 	q := store.MessageQuery{
@@ -158,19 +164,27 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) error {
 		WithRaw: v.Get("raw") == "true",
 	}
 	if q.Status != "" && !store.ValidMessageStatus(string(q.Status)) {
-		return invalid("status", "status must be one of received, processed, error, rejected, duplicate, conflict")
+		return q, invalid("status", "status must be one of received, processed, error, rejected, duplicate, conflict")
 	}
 	var err error
 	if q.Since, err = timeParam(v, "since"); err != nil {
-		return err
+		return q, err
 	}
 	if q.Before, err = timeParam(v, "before"); err != nil {
-		return err
+		return q, err
 	}
 	if c := v.Get("count"); c != "" {
 		if q.Count, err = strconv.Atoi(c); err != nil || q.Count < 1 {
-			return invalid("count", "count must be a positive integer")
+			return q, invalid("count", "count must be a positive integer")
 		}
+	}
+	return q, nil
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
 	}
 	page, err := a.cfg.Messages.Messages(r.Context(), q)
 	if err != nil {
@@ -188,6 +202,30 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) error {
 		out.Next = next.RequestURI()
 	}
 	return writeJSON(w, out)
+}
+
+// replay re-drives the messages the filters select (all of them: count
+// and cursor do not apply); at least one filter is required.
+func (a *API) replay(w http.ResponseWriter, r *http.Request) error {
+	if a.cfg.Replay == nil {
+		return &statusError{http.StatusNotImplemented, fhir.Errorf(fhir.IssueNotSupported, "replay is not available on this server")}
+	}
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	if len(r.URL.Query()) == 0 {
+		return invalid("status", "name the messages to replay with at least one filter (status=error, type=ORU ...)")
+	}
+	if q.Status != "" && !q.Status.Claims() {
+		return invalid("status", string(q.Status)+" messages are never processed")
+	}
+	n, err := a.cfg.Replay(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	a.log.Info("hl7 messages replayed", "count", n)
+	return writeJSON(w, map[string]int{"replayed": n})
 }
 
 func known(name string) bool {

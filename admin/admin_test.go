@@ -133,3 +133,43 @@ func TestMessagesAPI(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, 405, resp.StatusCode)
 }
+
+func TestReplayAPI(t *testing.T) {
+	s := pgtest.Store(t)
+	var asked []store.MessageQuery
+	api, err := admin.New(admin.Config{Messages: s, Replay: func(ctx context.Context, q store.MessageQuery) (int, error) {
+		asked = append(asked, q)
+		return 7, nil
+	}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	post := func(url string) (int, string) {
+		resp, err := http.Post(srv.URL+url, "application/json", nil)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := post("/admin/hl7v2/messages/$replay?status=error&type=ORU&since=2026-11-01")
+	require.Equal(t, 200, code, body)
+	assert.JSONEq(t, `{"replayed":7}`, body)
+	require.Len(t, asked, 1)
+	assert.Equal(t, store.MessageError, asked[0].Status)
+	assert.Equal(t, "ORU", asked[0].Type)
+
+	code, _ = post("/admin/hl7v2/messages/$replay")
+	assert.Equal(t, 400, code, "replaying everything needs an explicit filter")
+	code, _ = post("/admin/hl7v2/messages/$replay?status=duplicate")
+	assert.Equal(t, 400, code)
+	assert.Len(t, asked, 1)
+
+	none, err := admin.New(admin.Config{Messages: s})
+	require.NoError(t, err)
+	srv2 := httptest.NewServer(none.Handler())
+	defer srv2.Close()
+	resp, err := http.Post(srv2.URL+"/admin/hl7v2/messages/$replay?status=error", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 501, resp.StatusCode)
+}

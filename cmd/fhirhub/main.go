@@ -3,6 +3,7 @@
 //	fhirhub serve     run the server (embedded PostgreSQL when DATABASE_URL is unset)
 //	fhirhub migrate   apply database migrations
 //	fhirhub send      send HL7 v2 files over MLLP and print each ACK
+//	fhirhub replay    re-drive stored HL7 v2 messages (through a running server)
 //	fhirhub version   print the version
 //
 // Configuration is by flags, each with a FHIRHUB_* environment variable
@@ -35,6 +36,8 @@ func main() {
 		err = migrate(ctx, os.Args[2:])
 	case "send":
 		err = send(ctx, os.Args[2:])
+	case "replay":
+		err = replay(ctx, os.Args[2:])
 	case "version", "-version", "--version":
 		fmt.Println("fhirhub", version)
 	case "help", "-h", "--help":
@@ -59,6 +62,8 @@ commands:
   migrate   apply the database migrations and exit
   send      send HL7 v2 messages (files, batch files, directories) over MLLP
             and print one line per ACK; exits 1 when any was not accepted
+  replay    ask a running server to re-drive stored HL7 v2 messages chosen
+            by filters (-status error -type ORU ...)
   version   print the version
 `)
 }

@@ -21,7 +21,9 @@ import (
 	"github.com/fhirhub/fhirhub/fhir/search"
 	"github.com/fhirhub/fhirhub/fhir/validate"
 	"github.com/fhirhub/fhirhub/pipelines/changes"
+	"github.com/fhirhub/fhirhub/pipelines/intake"
 	"github.com/fhirhub/fhirhub/service"
+	"github.com/fhirhub/fhirhub/store"
 	"github.com/fhirhub/fhirhub/store/postgres"
 )
 
@@ -123,10 +125,6 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	adminAPI, err := admin.New(admin.Config{Messages: st, Logger: log})
-	if err != nil {
-		return err
-	}
 
 	brokers, stopKafka, err := kafkaBrokers(ctx, &cfg, log)
 	if err != nil {
@@ -140,6 +138,14 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	stops = append(stops, func() { _ = producer.Close() })
+
+	adminAPI, err := admin.New(admin.Config{Messages: st, Logger: log,
+		Replay: func(ctx context.Context, q store.MessageQuery) (int, error) {
+			return intake.Replay(ctx, st, producer, kafka.TopicHL7Inbound, q)
+		}})
+	if err != nil {
+		return err
+	}
 
 	ocfg := changes.DefaultConfig()
 	ocfg.Feed, ocfg.Publisher, ocfg.Logger = st, producer, log

@@ -154,3 +154,40 @@ func TestPublishAfterBrokerOutage(t *testing.T) {
 	assert.Equal(t, "O1", string(control))
 	waitPublished(t, s, 1)
 }
+
+func TestReplay(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.Store(t)
+	cfg := intake.DefaultConfig()
+	cfg.Store = s
+	in := startIntake(t, cfg)
+	var ids []int64
+	for i := range 4 {
+		_, m := in.Receive(ctx, oru(fmt.Sprintf("Y%d", i), "", "MRN1"), intake.Source{})
+		ids = append(ids, m.ID)
+	}
+	in.Receive(ctx, oru("Y0", "", "MRN1"), intake.Source{}) // a duplicate, never replayed
+	for _, id := range []int64{ids[1], ids[3]} {
+		require.NoError(t, s.FinishMessage(ctx, id, store.MessageOutcome{Status: store.MessageError, Error: "PID-3: no identifier", At: time.Now()}))
+	}
+
+	kcfg := kafkatest.Config(kafkatest.Brokers(t))
+	topic := kafkatest.Topic(t, kcfg, "replay", 1)
+	p := producer(t, kcfg)
+	n, err := intake.Replay(ctx, s, p, topic, store.MessageQuery{Status: store.MessageError})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	n, err = intake.Replay(ctx, s, p, topic, store.MessageQuery{ControlID: "Y0"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the duplicate of Y0 is not replayed")
+	recs := kafkatest.Consume(t, kcfg, topic, 3)
+	var got []string
+	for _, r := range recs {
+		c, _ := r.HeaderValue(intake.HeaderControlID)
+		got = append(got, string(c))
+	}
+	assert.Equal(t, []string{"Y1", "Y3", "Y0"}, got, "in the order received")
+
+	_, err = intake.Replay(ctx, s, p, topic, store.MessageQuery{Status: store.MessageDuplicate})
+	assert.Error(t, err)
+}
