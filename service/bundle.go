@@ -198,7 +198,17 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 			originals[i] = e.resource
 		}
 	}
+	locks := criteriaLocks(entries)
 	return s.Store().Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+		// The locks of every conditional entry, taken in one order up
+		// front: two transactions that share criteria (one Practitioner
+		// in two messages) then wait for each other instead of
+		// deadlocking; the entries take them again, which is free.
+		for _, key := range locks {
+			if err := tx.Lock(ctx, key); err != nil {
+				return err
+			}
+		}
 		for i, e := range entries {
 			if originals[i] != nil {
 				e.resource = fhir.Clone(originals[i]).(map[string]any)
@@ -233,6 +243,34 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 		}
 		return nil
 	})
+}
+
+// criteriaLocks returns the sorted, distinct lock names of the
+// conditional entries (ifNoneExist, and PUT, PATCH or DELETE by criteria).
+func criteriaLocks(entries []*entry) []string {
+	var keys []string
+	for _, e := range entries {
+		criteria := ""
+		switch {
+		case e.method == "POST":
+			criteria = e.ifNone
+		case e.id == "" && e.query != "" && (e.method == "PUT" || e.method == "PATCH" || e.method == "DELETE"):
+			criteria = e.query
+		}
+		if i := strings.IndexByte(criteria, '?'); i >= 0 {
+			criteria = criteria[i+1:]
+		}
+		if criteria == "" {
+			continue
+		}
+		params, err := url.ParseQuery(criteria)
+		if err != nil || len(params) == 0 {
+			continue // reported when the entry runs
+		}
+		keys = append(keys, CanonicalCriteria(e.typ, params))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // prefixExpressions turns resource paths into Bundle paths:
