@@ -103,7 +103,6 @@ func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, h mllp.Handler) floa
 	defer srv.Close()
 
 	// Messages are made before the clock starts.
-	var seq atomic.Int64
 	run := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 	payloads := make([][]byte, b.N)
 	var mu sync.Mutex
@@ -114,15 +113,26 @@ func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, h mllp.Handler) floa
 		payloads[i] = m.Encode()
 		mu.Unlock()
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, conns)
 	b.ResetTimer()
 	start := time.Now()
+	sendAll(b, srv.Addr().String(), conns, payloads)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	return float64(b.N) / elapsed.Seconds()
+}
+
+// sendAll sends payloads over conns MLLP connections to addr, each
+// connection taking the next message when its last one is acknowledged;
+// every acknowledgment must be AA.
+func sendAll(b *testing.B, addr string, conns int, payloads [][]byte) {
+	var seq atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := mllp.NewClient(mllp.DefaultClientConfig(srv.Addr().String()))
+			c, err := mllp.NewClient(mllp.DefaultClientConfig(addr))
 			if err != nil {
 				errs <- err
 				return
@@ -146,12 +156,40 @@ func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, h mllp.Handler) floa
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
 	}
-	seq.Store(0)
-	return float64(b.N) / elapsed.Seconds()
+}
+
+// parallelRate runs fn(0..n-1) on workers goroutines and returns calls
+// per second; an error fails the benchmark.
+func parallelRate(b *testing.B, workers, n int, fn func(i int) error) float64 {
+	var seq atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(seq.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	rate := float64(n) / time.Since(start).Seconds()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return rate
 }

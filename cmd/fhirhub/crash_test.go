@@ -159,7 +159,7 @@ func TestKillDuringIngestLosesNothing(t *testing.T) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT control_id FROM hl7_message WHERE status = 'received'`)
+	rows, err := conn.Query(ctx, `SELECT control_id FROM hl7_message WHERE claims_key`)
 	require.NoError(t, err)
 	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

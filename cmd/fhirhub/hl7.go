@@ -13,7 +13,9 @@ import (
 
 	"github.com/fhirhub/fhirhub/adapters/kafka"
 	"github.com/fhirhub/fhirhub/adapters/mllp"
+	"github.com/fhirhub/fhirhub/pipelines/ingest"
 	"github.com/fhirhub/fhirhub/pipelines/intake"
+	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store/postgres"
 )
 
@@ -122,4 +124,48 @@ func mllpTLS(cfg *config) (*tls.Config, error) {
 		t.ClientCAs, t.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	return t, nil
+}
+
+// startIngest runs the ingest pipeline: hl7v2.inbound -> FHIR. Messages
+// first seen on the topic are stored by an intake of its own that does not
+// publish (they are on the topic already). The returned stop waits for
+// the message being processed.
+func startIngest(ctx context.Context, cfg *config, st *postgres.Store, svc *service.Service, producer *kafka.Producer, brokers []string, log *slog.Logger) (func(), error) {
+	fcfg := intake.DefaultConfig()
+	fcfg.Store, fcfg.Logger = st, log
+	types, err := intake.ParseMessageTypes(cfg.HL7MessageTypes)
+	if err != nil {
+		return nil, err
+	}
+	fcfg.Policy.MessageTypes = types
+	firstSight, err := intake.New(fcfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := firstSight.Start(ctx); err != nil {
+		return nil, err
+	}
+	icfg := ingest.DefaultConfig()
+	icfg.Messages, icfg.Receiver, icfg.Service, icfg.DLQ, icfg.Logger = st, firstSight, svc, producer, log
+	icfg.Kafka = kafka.DefaultConfig()
+	icfg.Kafka.Brokers, icfg.Kafka.Logger = brokers, log
+	p, err := ingest.New(icfg)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := p.Run(runCtx); err != nil {
+			log.Error("ingest pipeline stopped", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		_ = firstSight.Close(cctx)
+	}, nil
 }

@@ -158,6 +158,12 @@ func serve(ctx context.Context, args []string) error {
 	go func() { defer close(outboxDone); _ = outbox.Run(outboxCtx) }()
 	stops = append(stops, func() { stopOutbox(); <-outboxDone })
 
+	stopIngest, err := startIngest(ctx, &cfg, st, svc, producer, brokers, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, stopIngest)
+
 	mllpServer, stopIntake, err := startMLLP(ctx, &cfg, st, producer, log)
 	if err != nil {
 		return err

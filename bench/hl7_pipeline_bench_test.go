@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fhirhub/fhirhub/adapters/hl7v2"
+	"github.com/fhirhub/fhirhub/adapters/kafka"
+	"github.com/fhirhub/fhirhub/adapters/kafka/kafkatest"
+	"github.com/fhirhub/fhirhub/adapters/mllp"
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/fhir/search"
+	"github.com/fhirhub/fhirhub/fhir/validate"
+	"github.com/fhirhub/fhirhub/mappings"
+	"github.com/fhirhub/fhirhub/pipelines/ingest"
+	"github.com/fhirhub/fhirhub/pipelines/intake"
+	"github.com/fhirhub/fhirhub/service"
+	"github.com/fhirhub/fhirhub/store/postgres"
+	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
+)
+
+// uniqueMix returns n messages of the testdata mix, each with its own
+// control id and its own patient (PID-3) and visit/order numbers, so that
+// every message writes new resources as a real feed would.
+func uniqueMix(tb testing.TB, n int) [][]byte {
+	mix := hl7Mix(tb)
+	out := make([][]byte, n)
+	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	for i := range out {
+		m := mix[i%len(mix)]
+		suffix := fmt.Sprintf("-%s-%d", run, i)
+		require.NoError(tb, m.Set("MSH-10", "E"+suffix))
+		if pid := m.Segment("PID", 1); pid.Exists() {
+			require.NoError(tb, m.Set("PID-3[1].1", pid.Field(3).Part(1).Comp(1).String()+suffix))
+		}
+		out[i] = m.Encode()
+	}
+	return out
+}
+
+// BenchmarkHL7ToFHIR measures HL7 v2 messages from MLLP in to FHIR
+// committed (8 connections, the testdata mix of ADT, ORU, ORM and OMI),
+// beside mapping alone and the FHIR transactions alone for the same
+// messages, in the same run.
+func BenchmarkHL7ToFHIR(b *testing.B) {
+	ctx := context.Background()
+	reg := search.NewRegistry()
+	st := pgtest.StoreWith(b, postgres.Config{Extractor: reg, MaxConns: 32})
+	svc, err := service.New(service.Config{Store: st, Validator: validate.New(), Registry: reg, BaseURL: "http://localhost/fhir"})
+	require.NoError(b, err)
+
+	// Mapping alone.
+	msgs := uniqueMix(b, b.N)
+	parsed := make([]*hl7v2.Message, len(msgs))
+	for i, raw := range msgs {
+		parsed[i], err = hl7v2.Parse(raw)
+		require.NoError(b, err)
+	}
+	bundles := make([]fhir.Object, len(msgs))
+	t0 := time.Now()
+	for i, m := range parsed {
+		bundles[i], err = mappings.Map(m, mappings.Options{MessageRef: "hl7v2-message/" + strconv.Itoa(i)})
+		require.NoError(b, err)
+	}
+	mapRate := float64(len(msgs)) / time.Since(t0).Seconds()
+
+	// FHIR transactions alone, 8 at a time.
+	storeRate := parallelRate(b, 8, len(bundles), func(i int) error {
+		_, err := svc.Bundle(ctx, bundles[i], service.BundleOptions{})
+		return err
+	})
+
+	// End to end, with new patients: MLLP -> store -> topic -> ingest -> FHIR.
+	msgs = uniqueMix(b, b.N)
+	kcfg := kafkatest.Config(kafkatest.Brokers(b))
+	producer, err := kafka.NewProducer(kcfg)
+	require.NoError(b, err)
+	defer producer.Close()
+	icfg := intake.DefaultConfig()
+	icfg.Store, icfg.Publisher = st, producer
+	in, err := intake.New(icfg)
+	require.NoError(b, err)
+	require.NoError(b, in.Start(ctx))
+	defer in.Close(ctx)
+	fcfg := intake.DefaultConfig()
+	fcfg.Store = st
+	firstSight, err := intake.New(fcfg)
+	require.NoError(b, err)
+	require.NoError(b, firstSight.Start(ctx))
+	defer firstSight.Close(ctx)
+	pcfg := ingest.DefaultConfig()
+	pcfg.Messages, pcfg.Receiver, pcfg.Service, pcfg.DLQ, pcfg.Kafka = st, firstSight, svc, producer, kcfg
+	p, err := ingest.New(pcfg)
+	require.NoError(b, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	cfg := mllp.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	srv, err := mllp.NewServer(cfg, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
+		ack, _ := in.Receive(ctx, m.Data, intake.Source{Channel: "mllp"})
+		return ack
+	}))
+	require.NoError(b, err)
+	require.NoError(b, srv.Open(ctx))
+	defer srv.Close()
+	var processedBefore int
+	require.NoError(b, st.Pool().QueryRow(ctx, `SELECT count(*) FROM hl7_message WHERE status = 'processed'`).Scan(&processedBefore))
+	b.ResetTimer()
+	start := time.Now()
+	sendAll(b, srv.Addr().String(), 8, msgs)
+	for {
+		var processed, failed int
+		require.NoError(b, st.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'processed'), count(*) FILTER (WHERE status = 'error') FROM hl7_message`).
+			Scan(&processed, &failed))
+		require.Zero(b, failed, "no message fails")
+		if processed-processedBefore >= len(msgs) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e2e := float64(len(msgs)) / time.Since(start).Seconds()
+	b.StopTimer()
+	b.ReportMetric(e2e, "msgs/s")
+	report("HL7 v2 to FHIR, MLLP in to FHIR committed, 8 connections: %.0f msgs/s; mapping alone %.0f msgs/s; FHIR transactions alone %.0f msgs/s; ratio to transactions %.2f (targets >= 1000/s and >= 0.5)",
+		e2e, mapRate, storeRate, e2e/storeRate)
+}

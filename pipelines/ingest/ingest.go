@@ -1,0 +1,377 @@
+// Package ingest is the ingest pipeline (design page, flow 4): it consumes
+// hl7v2.inbound, maps each message to a FHIR transaction Bundle
+// (mappings), commits it through the FHIR service, records the outcome in
+// the message store, and only then commits the Kafka offset. Messages of
+// one patient share a partition (the topic key) and are processed in
+// order; partitions are processed in parallel. Transient failures are
+// retried with backoff; permanent ones (the message cannot be parsed,
+// mapped or validated) mark the message `error` and copy it to hl7v2.dlq
+// with the reason in headers, and the partition moves on.
+//
+// Messages other systems produce to the topic directly (no message-id
+// header) are stored in the message store on first sight, with the same
+// duplicate rules as MLLP. Processing is idempotent: the Bundle's
+// conditional creates and updates leave resources unchanged (no new
+// version) when a message is processed again.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fhirhub/fhirhub/adapters/hl7v2"
+	"github.com/fhirhub/fhirhub/adapters/kafka"
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/mappings"
+	"github.com/fhirhub/fhirhub/pipelines/intake"
+	"github.com/fhirhub/fhirhub/service"
+	"github.com/fhirhub/fhirhub/store"
+)
+
+// Messages is the part of the message store the pipeline uses.
+type Messages interface {
+	Message(ctx context.Context, id int64) (*store.HL7Message, error)
+	FinishMessage(ctx context.Context, id int64, o store.MessageOutcome) error
+	MarkPublished(ctx context.Context, ids []int64, at time.Time) error
+}
+
+// Receiver stores a message seen for the first time (intake.Intake).
+type Receiver interface {
+	Receive(ctx context.Context, raw []byte, src intake.Source) ([]byte, *store.HL7Message)
+}
+
+// Bundler commits a transaction Bundle (service.Service).
+type Bundler interface {
+	Bundle(ctx context.Context, bundle fhir.Object, opts service.BundleOptions) (fhir.Object, error)
+}
+
+// Publisher publishes records (kafka.Producer), here to the DLQ.
+type Publisher interface {
+	Publish(ctx context.Context, recs ...kafka.Record) error
+}
+
+// Config configures the pipeline.
+type Config struct {
+	Messages Messages // required
+	Receiver Receiver // required: stores messages produced to the topic by others
+	Service  Bundler  // required
+	DLQ      Publisher
+	// Kafka is the cluster; Group the consumer group shared by every
+	// fhirhub process; Topic and DLQTopic default to the system topics.
+	Kafka           kafka.Config
+	Group           string
+	Topic, DLQTopic string
+	// Workers is how many partitions are processed at once.
+	Workers int
+	// Backoff is the first wait after a transient failure, doubled up
+	// to MaxBackoff; after MaxAttempts attempts the failure counts as
+	// permanent, so that one partition cannot be stuck for ever.
+	Backoff, MaxBackoff time.Duration
+	MaxAttempts         int
+	// Map maps a message (nil: mappings.Map).
+	Map    func(*hl7v2.Message, mappings.Options) (fhir.Object, error)
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// DefaultConfig returns the defaults; the required fields must be set.
+func DefaultConfig() Config {
+	return Config{Group: "fhirhub-ingest", Topic: kafka.TopicHL7Inbound, DLQTopic: kafka.TopicHL7DLQ, Workers: 4,
+		Backoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, MaxAttempts: 30}
+}
+
+// Pipeline is the ingest pipeline.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the pipeline.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Messages == nil || cfg.Receiver == nil || cfg.Service == nil || cfg.DLQ == nil {
+		return nil, errors.New("ingest: config: Messages, Receiver, Service and DLQ are required")
+	}
+	def := DefaultConfig()
+	if cfg.Group == "" {
+		cfg.Group = def.Group
+	}
+	if cfg.Topic == "" {
+		cfg.Topic = def.Topic
+	}
+	if cfg.DLQTopic == "" {
+		cfg.DLQTopic = def.DLQTopic
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = def.Workers
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = def.Backoff
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = def.MaxBackoff
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = def.MaxAttempts
+	}
+	if cfg.Map == nil {
+		cfg.Map = mappings.Map
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{cfg: cfg, log: log.With("component", "ingest")}, nil
+}
+
+// Run consumes until ctx is cancelled; the message being processed is
+// finished first. It returns nil after a cancel.
+func (p *Pipeline) Run(ctx context.Context) error {
+	c, err := kafka.NewConsumer(p.cfg.Kafka, p.cfg.Group, p.cfg.Topic)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer c.Close()
+	// Each partition goes to one worker, so its records stay in order and
+	// each commit covers only finished records.
+	work := make([]chan kafka.Record, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for i := range work {
+		work[i] = make(chan kafka.Record, 64)
+		wg.Add(1)
+		go func(in <-chan kafka.Record) {
+			defer wg.Done()
+			for rec := range in {
+				if !p.process(ctx, rec) {
+					continue // cancelled: not committed, redelivered later
+				}
+				if err := c.Commit(context.WithoutCancel(ctx), rec); err != nil {
+					p.log.Warn("offset not committed; the record will be processed again", "partition", rec.Partition, "offset", rec.Offset, "err", err)
+				}
+			}
+		}(work[i])
+	}
+	defer func() {
+		for _, w := range work {
+			close(w)
+		}
+		wg.Wait()
+	}()
+	for {
+		rec, err := c.Fetch(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrClosed) {
+				return nil
+			}
+			p.log.Warn("fetch failed", "err", err)
+			if !sleep(ctx, p.cfg.Backoff) {
+				return nil
+			}
+			continue
+		}
+		select {
+		case work[rec.Partition%len(work)] <- rec:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// process handles one record; it returns false when ctx was cancelled
+// before the record was finished.
+func (p *Pipeline) process(ctx context.Context, rec kafka.Record) bool {
+	wait := p.cfg.Backoff
+	var firstFailure time.Time
+	for attempt := 1; ; attempt++ {
+		err := p.handle(ctx, rec)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if firstFailure.IsZero() {
+			firstFailure = p.cfg.Now()
+		}
+		var perm *permanentError
+		if !errors.As(err, &perm) && attempt < p.cfg.MaxAttempts {
+			p.log.Warn("transient failure; retrying", "partition", rec.Partition, "offset", rec.Offset, "attempt", attempt, "in", wait, "err", err)
+			if !sleep(ctx, wait) {
+				return false
+			}
+			wait = min(2*wait, p.cfg.MaxBackoff)
+			continue
+		}
+		p.fail(ctx, rec, perm, err, attempt, firstFailure)
+		return true
+	}
+}
+
+// permanentError is a failure that another attempt would repeat.
+type permanentError struct {
+	id  int64 // the stored message, 0 when unknown
+	err error
+}
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// handle processes rec once.
+func (p *Pipeline) handle(ctx context.Context, rec kafka.Record) error {
+	msg, err := p.stored(ctx, rec)
+	if err != nil || msg == nil {
+		return err
+	}
+	parsed, err := hl7v2.Parse(msg.Raw)
+	if err != nil {
+		return &permanentError{msg.ID, fmt.Errorf("parse: %w", err)}
+	}
+	bundle, err := p.cfg.Map(parsed, mappings.Options{MessageRef: "hl7v2-message/" + strconv.FormatInt(msg.ID, 10)})
+	if err != nil {
+		return &permanentError{msg.ID, fmt.Errorf("map: %w", err)}
+	}
+	resp, err := p.cfg.Service.Bundle(ctx, bundle, service.BundleOptions{})
+	if err != nil {
+		if IsRetryable(err) {
+			return fmt.Errorf("transaction: %w", err)
+		}
+		return &permanentError{msg.ID, fmt.Errorf("transaction: %w", err)}
+	}
+	err = p.cfg.Messages.FinishMessage(ctx, msg.ID, store.MessageOutcome{Status: store.MessageProcessed,
+		Resources: locations(resp), At: p.cfg.Now().UTC()})
+	if err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	p.log.Debug("message processed", "id", msg.ID, "control_id", msg.ControlID)
+	return nil
+}
+
+// stored returns the stored message rec carries, storing it first when
+// it was produced by another system; nil (and no error) when it is not to
+// be processed (a duplicate, conflict or rejected message).
+func (p *Pipeline) stored(ctx context.Context, rec kafka.Record) (*store.HL7Message, error) {
+	if v, ok := rec.HeaderValue(intake.HeaderMessageID); ok {
+		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			m, err := p.cfg.Messages.Message(ctx, id)
+			if err == nil && string(m.Raw) == string(rec.Value) {
+				if !m.Status.Claims() {
+					return nil, nil
+				}
+				return m, nil
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			// Not ours (another database, or another body): store it.
+		}
+	}
+	peer := fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset)
+	_, m := p.cfg.Receiver.Receive(ctx, rec.Value, intake.Source{Channel: "kafka", Peer: peer})
+	if m.ID == 0 {
+		return nil, errors.New("message not stored")
+	}
+	// It is on the topic already: the intake's repair loop must not
+	// publish it again.
+	if err := p.cfg.Messages.MarkPublished(ctx, []int64{m.ID}, p.cfg.Now().UTC()); err != nil {
+		return nil, err
+	}
+	if m.Status != store.MessageReceived {
+		p.log.Info("message from the topic not processed", "id", m.ID, "status", string(m.Status))
+		return nil, nil
+	}
+	return m, nil
+}
+
+// fail records a permanent failure: status error with the reason, and a
+// copy on the DLQ.
+func (p *Pipeline) fail(ctx context.Context, rec kafka.Record, perm *permanentError, err error, attempts int, first time.Time) {
+	reason := Reason(err)
+	var id int64
+	if perm != nil {
+		id = perm.id
+	}
+	p.log.Warn("message failed; sent to the DLQ", "id", id, "partition", rec.Partition, "offset", rec.Offset, "err", err)
+	if id != 0 {
+		if ferr := p.cfg.Messages.FinishMessage(ctx, id, store.MessageOutcome{Status: store.MessageError, Error: reason, At: p.cfg.Now().UTC()}); ferr != nil {
+			p.log.Warn("failure not recorded", "id", id, "err", ferr)
+		}
+	}
+	dlq := kafka.Record{Topic: p.cfg.DLQTopic, Key: rec.Key, Value: rec.Value, Headers: append(append([]kafka.Header(nil), rec.Headers...),
+		kafka.Header{Key: "fhirhub-error", Value: []byte(reason)},
+		kafka.Header{Key: "fhirhub-attempts", Value: []byte(strconv.Itoa(attempts))},
+		kafka.Header{Key: "fhirhub-first-failed-at", Value: []byte(first.UTC().Format(time.RFC3339Nano))},
+		kafka.Header{Key: "fhirhub-source", Value: []byte(fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset))},
+	)}
+	if perr := p.cfg.DLQ.Publish(context.WithoutCancel(ctx), dlq); perr != nil {
+		p.log.Error("message not copied to the DLQ; it stays as error in the message store", "id", id, "err", perr)
+	}
+}
+
+// Reason is the text kept for a failure: for a *fhir.Error its message
+// and FHIR paths (shown to operators), else the error text.
+func Reason(err error) string {
+	if fe := fhir.AsError(err); fe != nil {
+		s := fe.Message
+		if s == "" {
+			s = fe.Error()
+		}
+		if len(fe.Expression) > 0 {
+			s += " (at " + strings.Join(fe.Expression, ", ") + ")"
+		}
+		return s
+	}
+	return err.Error()
+}
+
+// IsRetryable reports whether a failed transaction may succeed when
+// tried again: the database or a dependency was unavailable (5xx), a
+// concurrent write conflicted (409), or a limit was hit (429). Anything
+// else the request itself causes: 400, 404, 422, and 412, which a mapped
+// Bundle (it sends no If-Match) gets only when its criteria select
+// several resources (two Patients sharing an identifier), which only an
+// operator can untangle.
+func IsRetryable(err error) bool {
+	switch st := service.Status(err); {
+	case st >= 500, st == http.StatusConflict, st == http.StatusTooManyRequests:
+		return true
+	}
+	return false
+}
+
+// locations returns the Type/id/_history/n of each entry of a
+// transaction-response Bundle.
+func locations(resp fhir.Object) []string {
+	entries, _ := resp["entry"].([]any)
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		entry, _ := e.(fhir.Object)
+		r, _ := entry["response"].(fhir.Object)
+		if loc, _ := r["location"].(string); loc != "" {
+			if i := strings.LastIndex(loc, "/fhir/"); i >= 0 {
+				loc = loc[i+len("/fhir/"):]
+			}
+			out = append(out, loc)
+		}
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
