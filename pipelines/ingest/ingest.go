@@ -231,6 +231,16 @@ func (p *Pipeline) handle(ctx context.Context, rec kafka.Record) error {
 	if err != nil || msg == nil {
 		return err
 	}
+	return p.Apply(ctx, msg)
+}
+
+// Apply maps a stored message, commits its Bundle and records the outcome
+// (processed, with the resources written) in the message store. It makes
+// one attempt: an error for which IsPermanent is true would repeat on
+// another attempt, and the message is left for the caller to fail (Fail);
+// others are transient. The --ack=after-commit MLLP mode calls it before
+// answering; the pipeline calls it for each record.
+func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 	parsed, err := hl7v2.Parse(msg.Raw)
 	if err != nil {
 		return &permanentError{msg.ID, fmt.Errorf("parse: %w", err)}
@@ -253,6 +263,13 @@ func (p *Pipeline) handle(ctx context.Context, rec kafka.Record) error {
 	}
 	p.log.Debug("message processed", "id", msg.ID, "control_id", msg.ControlID)
 	return nil
+}
+
+// IsPermanent reports whether err, from Apply, would repeat on another
+// attempt: the message cannot be parsed, mapped or validated.
+func IsPermanent(err error) bool {
+	var perm *permanentError
+	return errors.As(err, &perm)
 }
 
 // stored returns the stored message rec carries, storing it first when
