@@ -34,6 +34,7 @@ type config struct {
 	MLLPIdleTimeout   time.Duration
 	MLLPReadTimeout   time.Duration
 	HL7MessageTypes   string
+	Ack               string
 	KafkaBrokers      string
 	KafkaEmbeddedAddr string
 	KafkaDataDir      string
@@ -70,11 +71,26 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	durVar(fs, &c.MLLPIdleTimeout, "mllp-idle-timeout", 10*time.Minute, "MLLP connections idle this long are closed")
 	durVar(fs, &c.MLLPReadTimeout, "mllp-read-timeout", 60*time.Second, "time to receive one MLLP frame once it has started")
 	str(&c.HL7MessageTypes, "hl7-message-types", "ADT,ORU^R01,ORM^O01,OMI^O23", "HL7 v2 message types accepted (TYPE or TYPE^TRIGGER, comma-separated; * for all); others are answered AR")
+	str(&c.Ack, "ack", ackAfterStore, "when MLLP messages are acknowledged: after-store (once stored durably) or after-commit (once mapped and committed to FHIR: AE with the reason when they cannot be)")
 	str(&c.KafkaBrokers, "kafka-brokers", os.Getenv("KAFKA_BROKERS"), "Kafka bootstrap brokers (comma-separated); empty starts an embedded broker")
 	str(&c.KafkaEmbeddedAddr, "kafka-embedded-addr", "127.0.0.1:9092", "listen address of the embedded Kafka-protocol broker (port 0: any free port)")
 	str(&c.KafkaDataDir, "kafka-data-dir", "./var/kafka", "where the embedded broker keeps its topics across restarts; empty keeps them in memory")
 	intVar(fs, &c.KafkaPartitions, "kafka-partitions", 6, "partitions of topics fhirhub creates")
 	return fs
+}
+
+// Values of -ack.
+const (
+	ackAfterStore  = "after-store"
+	ackAfterCommit = "after-commit"
+)
+
+// check reports the first invalid setting.
+func (c *config) check() error {
+	if c.Ack != ackAfterStore && c.Ack != ackAfterCommit {
+		return fmt.Errorf("-ack %q: want %s or %s", c.Ack, ackAfterStore, ackAfterCommit)
+	}
+	return nil
 }
 
 func intVar(fs *flag.FlagSet, p *int, name string, def int, usage string) {

@@ -45,11 +45,20 @@ func kafkaBrokers(ctx context.Context, cfg *config, log *slog.Logger) ([]string,
 }
 
 // startMLLP starts the intake and the MLLP listener feeding it; nil
-// server when the listener is disabled. The returned stop closes the
-// intake (call it after shutting the listener down).
-func startMLLP(ctx context.Context, cfg *config, st *postgres.Store, producer *kafka.Producer, log *slog.Logger) (*mllp.Server, func(), error) {
+// server when the listener is disabled. With -ack=after-commit the intake
+// processes each message through pipeline before answering. The returned
+// stop closes the intake (call it after shutting the listener down).
+func startMLLP(ctx context.Context, cfg *config, st *postgres.Store, producer *kafka.Producer, pipeline *ingest.Pipeline, log *slog.Logger) (*mllp.Server, func(), error) {
 	icfg := intake.DefaultConfig()
 	icfg.Store, icfg.Publisher, icfg.Logger, icfg.MaxMessageSize = st, producer, log, cfg.MLLPMaxMessage
+	if cfg.Ack == ackAfterCommit {
+		if pipeline == nil {
+			return nil, nil, errors.New("mllp: -ack=after-commit needs the ingest pipeline")
+		}
+		ac := intake.DefaultAfterCommit()
+		ac.Apply, ac.Permanent, ac.Fail, ac.Reason = pipeline.Apply, ingest.IsPermanent, pipeline.Fail, ingest.Reason
+		icfg.AfterCommit = &ac
+	}
 	types, err := intake.ParseMessageTypes(cfg.HL7MessageTypes)
 	if err != nil {
 		return nil, nil, err
@@ -130,20 +139,20 @@ func mllpTLS(cfg *config) (*tls.Config, error) {
 // first seen on the topic are stored by an intake of its own that does not
 // publish (they are on the topic already). The returned stop waits for
 // the message being processed.
-func startIngest(ctx context.Context, cfg *config, st *postgres.Store, svc *service.Service, producer *kafka.Producer, brokers []string, log *slog.Logger) (func(), error) {
+func startIngest(ctx context.Context, cfg *config, st *postgres.Store, svc *service.Service, producer *kafka.Producer, brokers []string, log *slog.Logger) (*ingest.Pipeline, func(), error) {
 	fcfg := intake.DefaultConfig()
 	fcfg.Store, fcfg.Logger = st, log
 	types, err := intake.ParseMessageTypes(cfg.HL7MessageTypes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fcfg.Policy.MessageTypes = types
 	firstSight, err := intake.New(fcfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := firstSight.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	icfg := ingest.DefaultConfig()
 	icfg.Messages, icfg.Receiver, icfg.Service, icfg.DLQ, icfg.Logger = st, firstSight, svc, producer, log
@@ -151,7 +160,7 @@ func startIngest(ctx context.Context, cfg *config, st *postgres.Store, svc *serv
 	icfg.Kafka.Brokers, icfg.Kafka.Logger = brokers, log
 	p, err := ingest.New(icfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -161,7 +170,7 @@ func startIngest(ctx context.Context, cfg *config, st *postgres.Store, svc *serv
 			log.Error("ingest pipeline stopped", "err", err)
 		}
 	}()
-	return func() {
+	return p, func() {
 		cancel()
 		<-done
 		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -30,7 +30,7 @@ func TestMLLPConcurrentConnections(t *testing.T) {
 	defer producer.Close()
 	cfg := config{MLLPAddr: "127.0.0.1:0", MLLPMaxMessage: 1 << 20, MLLPReadTimeout: 10 * time.Second,
 		MLLPIdleTimeout: time.Minute, HL7MessageTypes: "ADT,ORU^R01"}
-	srv, stop, err := startMLLP(ctx, &cfg, st, producer, slog.New(slog.DiscardHandler))
+	srv, stop, err := startMLLP(ctx, &cfg, st, producer, nil, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 
 	const conns, per = 200, 5

@@ -69,6 +69,9 @@ func serve(ctx context.Context, args []string) error {
 	if err := flagSet("serve", &cfg).Parse(args); err != nil {
 		return err
 	}
+	if err := cfg.check(); err != nil {
+		return err
+	}
 	log := cfg.logger(os.Stderr)
 	// Components are stopped in the reverse order of their start.
 	var stops []func()
@@ -158,13 +161,13 @@ func serve(ctx context.Context, args []string) error {
 	go func() { defer close(outboxDone); _ = outbox.Run(outboxCtx) }()
 	stops = append(stops, func() { stopOutbox(); <-outboxDone })
 
-	stopIngest, err := startIngest(ctx, &cfg, st, svc, producer, brokers, log)
+	pipeline, stopIngest, err := startIngest(ctx, &cfg, st, svc, producer, brokers, log)
 	if err != nil {
 		return err
 	}
 	stops = append(stops, stopIngest)
 
-	mllpServer, stopIntake, err := startMLLP(ctx, &cfg, st, producer, log)
+	mllpServer, stopIntake, err := startMLLP(ctx, &cfg, st, producer, pipeline, log)
 	if err != nil {
 		return err
 	}

@@ -272,6 +272,13 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &perm)
 }
 
+// replayed reports whether rec was published by Replay, which re-drives
+// messages whatever their status.
+func replayed(rec kafka.Record) bool {
+	_, ok := rec.HeaderValue(intake.HeaderReplay)
+	return ok
+}
+
 // stored returns the stored message rec carries, storing it first when
 // it was produced by another system; nil (and no error) when it is not to
 // be processed (a duplicate, conflict or rejected message).
@@ -281,6 +288,12 @@ func (p *Pipeline) stored(ctx context.Context, rec kafka.Record) (*store.HL7Mess
 			m, err := p.cfg.Messages.Message(ctx, id)
 			if err == nil && string(m.Raw) == string(rec.Value) {
 				if !m.Status.Claims() {
+					return nil, nil
+				}
+				if m.Status != store.MessageReceived && !replayed(rec) {
+					// Finished already: answered after its commit over
+					// MLLP (--ack=after-commit), or a record redelivered
+					// after its effect but before its offset commit.
 					return nil, nil
 				}
 				return m, nil
@@ -326,8 +339,10 @@ func (p *Pipeline) fail(ctx context.Context, rec kafka.Record, perm *permanentEr
 		kafka.Header{Key: "fhirhub-error", Value: []byte(reason)},
 		kafka.Header{Key: "fhirhub-attempts", Value: []byte(strconv.Itoa(attempts))},
 		kafka.Header{Key: "fhirhub-first-failed-at", Value: []byte(first.UTC().Format(time.RFC3339Nano))},
-		kafka.Header{Key: "fhirhub-source", Value: []byte(fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset))},
 	)}
+	if rec.Topic != "" {
+		dlq.Headers = append(dlq.Headers, kafka.Header{Key: "fhirhub-source", Value: []byte(fmt.Sprintf("%s/%d/%d", rec.Topic, rec.Partition, rec.Offset))})
+	}
 	if perr := p.cfg.DLQ.Publish(context.WithoutCancel(ctx), dlq); perr != nil {
 		p.log.Error("message not copied to the DLQ; it stays as error in the message store", "id", id, "err", perr)
 	}

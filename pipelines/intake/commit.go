@@ -13,7 +13,9 @@ var errClosed = errors.New("intake: closed")
 
 // pending is a message waiting for its store transaction.
 type pending struct {
-	msg  *store.HL7Message
+	msg *store.HL7Message
+	// orig is the message a duplicate or conflict repeats (without Raw).
+	orig *store.HL7Message
 	err  error
 	done chan struct{}
 }
@@ -76,9 +78,12 @@ func (in *Intake) write(ctx context.Context) {
 		for _, p := range batch {
 			msgs = append(msgs, p.msg)
 		}
-		_, err := in.cfg.Store.ReceiveMessages(ctx, msgs)
-		for _, p := range batch {
+		originals, err := in.cfg.Store.ReceiveMessages(ctx, msgs)
+		for i, p := range batch {
 			p.err = err
+			if i < len(originals) {
+				p.orig = originals[i]
+			}
 			close(p.done)
 		}
 	}

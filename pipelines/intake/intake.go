@@ -34,6 +34,9 @@ type Store interface {
 	ReceiveMessages(ctx context.Context, ms []*store.HL7Message) ([]*store.HL7Message, error)
 	MarkPublished(ctx context.Context, ids []int64, at time.Time) error
 	Unpublished(ctx context.Context, before time.Time, limit int) ([]*store.HL7Message, error)
+	// Message reads one message with Raw (only the after-commit mode
+	// uses it).
+	Message(ctx context.Context, id int64) (*store.HL7Message, error)
 }
 
 // Publisher puts records on a topic and returns once the broker has them
@@ -65,7 +68,10 @@ type Config struct {
 	// MaxMessageSize is the size above which a frame was cut off (for
 	// the reason recorded with it).
 	MaxMessageSize int
-	Logger         *slog.Logger
+	// AfterCommit, when set, acknowledges accepted messages only after
+	// processing them (see AfterCommit); nil acknowledges them once stored.
+	AfterCommit *AfterCommit
+	Logger      *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -142,6 +148,13 @@ func New(cfg Config) (*Intake, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AfterCommit != nil {
+		ac := *cfg.AfterCommit
+		if err := ac.check(); err != nil {
+			return nil, err
+		}
+		cfg.AfterCommit = &ac
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -228,7 +241,9 @@ type Source struct {
 // Receive stores one message and returns the acknowledgment to send (nil
 // when none is to be sent) and the stored record. The acknowledgment is AA
 // or CA only once the message is committed; when the store fails it is AE
-// or CE, so that the sender sends it again.
+// or CE, so that the sender sends it again. In the after-commit mode
+// (Config.AfterCommit) an accepted message is processed before Receive
+// returns, and the acknowledgment gives the outcome.
 func (in *Intake) Receive(ctx context.Context, raw []byte, src Source) (ack []byte, msg *store.HL7Message) {
 	now := in.cfg.Now()
 	msg = &store.HL7Message{ReceivedAt: now.UTC(), Raw: raw, Channel: src.Channel, Peer: src.Peer}
@@ -258,6 +273,11 @@ func (in *Intake) Receive(ctx context.Context, raw []byte, src Source) (ack []by
 		switch msg.Status {
 		case store.MessageDuplicate:
 			code, send = hl7v2.AckCode(msg.AckCode), msg.AckCode != ""
+			if in.cfg.AfterCommit != nil && !dec.Reject {
+				o, perrs := in.original(ctx, p.orig)
+				code, send = dec.Ack(o)
+				errs = append(errs, perrs...)
+			}
 			in.log.Info("hl7 duplicate message", "id", msg.ID, "duplicate_of", msg.DuplicateOf, "control_id", msg.ControlID)
 		case store.MessageConflict:
 			code, send = dec.Ack(hl7v2.OutcomeError)
@@ -268,6 +288,11 @@ func (in *Intake) Receive(ctx context.Context, raw []byte, src Source) (ack []by
 		case store.MessageRejected:
 			in.log.Info("hl7 message rejected", "id", msg.ID, "control_id", msg.ControlID, "reason", msg.Error)
 		default:
+			if in.cfg.AfterCommit != nil {
+				o, perrs := in.processed(ctx, msg)
+				code, send = dec.Ack(o)
+				errs = append(errs, perrs...)
+			}
 			in.enqueuePublish(msg)
 		}
 	}

@@ -15,6 +15,10 @@ const (
 	HeaderType       = "hl7-message-type"
 	HeaderControlID  = "hl7-control-id"
 	HeaderReceivedAt = "fhirhub-received-at"
+	// HeaderReplay marks a record Replay published: the ingest pipeline
+	// processes it again even when the message is processed or failed
+	// already (other records of finished messages it skips).
+	HeaderReplay = "fhirhub-replay"
 )
 
 // RecordFor returns the inbound-topic record of m: the raw message keyed

@@ -60,6 +60,7 @@ func Replay(ctx context.Context, l Lister, p Publisher, topic string, q store.Me
 		recs := make([]kafka.Record, len(batch))
 		for j, m := range batch {
 			recs[j] = RecordFor(topic, m)
+			recs[j].Headers = append(recs[j].Headers, kafka.Header{Key: HeaderReplay, Value: []byte("1")})
 		}
 		if err := p.Publish(ctx, recs...); err != nil {
 			return i, fmt.Errorf("intake: replay: %w", err)
