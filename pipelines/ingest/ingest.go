@@ -47,9 +47,11 @@ type Receiver interface {
 	Receive(ctx context.Context, raw []byte, src intake.Source) ([]byte, *store.HL7Message)
 }
 
-// Bundler commits a transaction Bundle (service.Service).
+// Bundler commits a transaction Bundle and searches, to complete merges
+// and check message order (service.Service).
 type Bundler interface {
 	Bundle(ctx context.Context, bundle fhir.Object, opts service.BundleOptions) (fhir.Object, error)
+	Searcher
 }
 
 // Publisher publishes records (kafka.Producer), here to the DLQ.
@@ -75,6 +77,10 @@ type Config struct {
 	// permanent, so that one partition cannot be stuck for ever.
 	Backoff, MaxBackoff time.Duration
 	MaxAttempts         int
+	// MaxRepoint bounds the resources an ADT^A40 re-points from a merged
+	// Patient to the survivor in its one transaction (see merge.go); a
+	// merge needing more fails permanently, naming the limit.
+	MaxRepoint int
 	// Map maps a message (nil: mappings.Map).
 	Map    func(*hl7v2.Message, mappings.Options) (fhir.Object, error)
 	Logger *slog.Logger
@@ -84,7 +90,7 @@ type Config struct {
 // DefaultConfig returns the defaults; the required fields must be set.
 func DefaultConfig() Config {
 	return Config{Group: "fhirhub-ingest", Topic: kafka.TopicHL7Inbound, DLQTopic: kafka.TopicHL7DLQ, Workers: 4,
-		Backoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, MaxAttempts: 30}
+		Backoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, MaxAttempts: 30, MaxRepoint: 5000}
 }
 
 // Pipeline is the ingest pipeline.
@@ -119,6 +125,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = def.MaxAttempts
+	}
+	if cfg.MaxRepoint <= 0 {
+		cfg.MaxRepoint = def.MaxRepoint
 	}
 	if cfg.Map == nil {
 		cfg.Map = mappings.Map
@@ -225,6 +234,15 @@ type permanentError struct {
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
+// withMessage names message id in a permanent error that has none.
+func withMessage(err error, id int64) error {
+	var perm *permanentError
+	if errors.As(err, &perm) && perm.id == 0 {
+		perm.id = id
+	}
+	return err
+}
+
 // handle processes rec once.
 func (p *Pipeline) handle(ctx context.Context, rec kafka.Record) error {
 	msg, err := p.stored(ctx, rec)
@@ -245,9 +263,13 @@ func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 	if err != nil {
 		return &permanentError{msg.ID, fmt.Errorf("parse: %w", err)}
 	}
-	bundle, err := p.cfg.Map(parsed, mappings.Options{MessageRef: "hl7v2-message/" + strconv.FormatInt(msg.ID, 10)})
+	opt := mappings.Options{MessageRef: "hl7v2-message/" + strconv.FormatInt(msg.ID, 10)}
+	bundle, err := p.cfg.Map(parsed, opt)
 	if err != nil {
 		return &permanentError{msg.ID, fmt.Errorf("map: %w", err)}
+	}
+	if err := p.completeMerge(ctx, parsed, bundle, opt); err != nil {
+		return withMessage(err, msg.ID)
 	}
 	resp, err := p.cfg.Service.Bundle(ctx, bundle, service.BundleOptions{})
 	if err != nil {
@@ -366,12 +388,16 @@ func Reason(err error) string {
 
 // IsRetryable reports whether a failed transaction may succeed when
 // tried again: the database or a dependency was unavailable (5xx), a
-// concurrent write conflicted (409), or a limit was hit (429). Anything
-// else the request itself causes: 400, 404, 422, and 412, which a mapped
-// Bundle (it sends no If-Match) gets only when its criteria select
-// several resources (two Patients sharing an identifier), which only an
-// operator can untangle.
+// concurrent write conflicted (409, or 412 on a version conflict: a
+// resource the pipeline read to complete a merge changed before the
+// commit, and is read again), or a limit was hit (429). Anything else the
+// request itself causes: 400, 404, 422, and the other 412, which a mapped
+// Bundle gets only when its criteria select several resources (two
+// Patients sharing an identifier), which only an operator can untangle.
 func IsRetryable(err error) bool {
+	if errors.Is(err, store.ErrVersionConflict) {
+		return true
+	}
 	switch st := service.Status(err); {
 	case st >= 500, st == http.StatusConflict, st == http.StatusTooManyRequests:
 		return true
