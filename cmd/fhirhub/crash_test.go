@@ -81,8 +81,8 @@ func hl7Message(control string, patient int) []byte {
 
 // TestKillDuringIngestLosesNothing sends messages over several
 // connections, kills the server with SIGKILL mid-stream, restarts it, and
-// checks that every message that was answered AA is in the message store
-// and on the hl7v2.inbound topic.
+// checks that every message that was answered AA is in the message store,
+// on the hl7v2.inbound topic and processed into FHIR.
 func TestKillDuringIngestLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -190,4 +190,30 @@ func TestKillDuringIngestLosesNothing(t *testing.T) {
 	for c := range acked {
 		assert.True(t, onTopic[c], "message %s was acknowledged but is not on the topic", c)
 	}
+
+	// ... and processed into FHIR by the ingest pipeline, once.
+	var waiting int
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM hl7_message WHERE claims_key AND status <> 'processed'`).Scan(&waiting))
+		if waiting == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rows, err = conn.Query(ctx, `SELECT control_id FROM hl7_message WHERE claims_key AND status = 'processed'`)
+	require.NoError(t, err)
+	processed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	processedSet := map[string]bool{}
+	for _, c := range processed {
+		processedSet[c] = true
+	}
+	for c := range acked {
+		assert.True(t, processedSet[c], "message %s was acknowledged but is not processed", c)
+	}
+	assert.Zero(t, waiting, "stored messages not processed")
+	var twice int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM hl7_message WHERE claims_key AND attempts > 1`).Scan(&twice))
+	assert.Zero(t, twice, "messages processed twice (records redelivered after the restart are skipped)")
 }
