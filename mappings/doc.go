@@ -69,21 +69,32 @@
 // and bed status (Location.operationalStatus) are patched too; the
 // reference data keeps the meta.source of the message that created it.
 //
-// # What the ingest pipeline must add
+// # What the ingest pipeline adds
 //
-//   - Ordering: the mapping does not know what the store holds, so an older
-//     message replayed after a newer one would overwrite newer data. The
-//     pipeline keeps per-patient order (topic key) and should skip or
-//     park a message whose MSH-7 (EVN-2 for ADT) is older than the last
-//     one applied for the same patient or visit.
-//   - A40 merges (see Merges): the Patient.link entries name the other
-//     Patient by identifier (a logical reference); the pipeline resolves
-//     them to Patient/id and re-points the merged Patient's Encounters,
-//     Observations, DiagnosticReports, ServiceRequests, Conditions,
-//     AllergyIntolerances and Coverages to the survivor in the same
-//     transaction.
-//   - Deletions: an allergy, diagnosis or coverage missing from a later
-//     message is not deleted.
+// The pipeline (pipelines/ingest) reads the store before committing a
+// Bundle, which this package cannot:
+//
+//   - Ordering (pipelines/ingest/order.go): a message's event time is EVN-2
+//     for ADT, else MSH-7. Each PUT or PATCH on criteria whose resource was
+//     last written by another message with a later event time, which wrote
+//     that resource with a PUT or PATCH of its own (not just an ensure),
+//     is superseded: the PUT becomes an ensure, the PATCH is dropped (an
+//     A40 keeps its /link and /active operations), and the message is
+//     recorded processed with a note. Ensures always run, so a result for
+//     an unknown patient still creates it from PID and a later A08, even
+//     one dated before the result, completes it.
+//   - A40 merges (pipelines/ingest/merge.go, see Merges): the Patient.link
+//     entries get literal references (Patient/id, or the fullUrl of the
+//     entry creating the Patient) beside their identifier, the Patients'
+//     patches being applied to the versions read and written as PUTs with
+//     If-Match; the merged Patient's Encounters, Observations,
+//     DiagnosticReports, ServiceRequests, Conditions, AllergyIntolerances,
+//     Coverages and the rest of its compartment (but not Provenance and
+//     AuditEvent) are re-pointed to the survivor in the same transaction,
+//     with If-Match on the versions read (up to ingest.Config.MaxRepoint
+//     resources, 5,000 by default).
+//   - Deletions are still not done: an allergy, diagnosis or coverage
+//     missing from a later message is not deleted.
 //
 // # Resources carry their source
 //

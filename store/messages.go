@@ -125,8 +125,11 @@ type MessageStore interface {
 
 // MessageOutcome is the result of processing a message.
 type MessageOutcome struct {
-	Status    MessageStatus // MessageProcessed or MessageError
-	Error     string        // for MessageError: positions and rules, no values
-	Resources []string      // Type/id/_history/n written
+	Status MessageStatus // MessageProcessed or MessageError
+	// Error is, for MessageError, why (positions and rules, no values);
+	// for MessageProcessed, an optional note (updates superseded by newer
+	// messages), no values either.
+	Error     string
+	Resources []string // Type/id/_history/n written
 	At        time.Time
 }

@@ -95,8 +95,9 @@ func DefaultConfig() Config {
 
 // Pipeline is the ingest pipeline.
 type Pipeline struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	sources sourceCache // messages that wrote resources, for ordering
 }
 
 // New checks cfg and returns the pipeline.
@@ -253,7 +254,9 @@ func (p *Pipeline) handle(ctx context.Context, rec kafka.Record) error {
 }
 
 // Apply maps a stored message, commits its Bundle and records the outcome
-// (processed, with the resources written) in the message store. It makes
+// (processed, with the resources written, and a note when newer messages
+// superseded some of its updates: see order.go) in the message store. An
+// ADT^A40's Bundle is completed first (merge.go). It makes
 // one attempt: an error for which IsPermanent is true would repeat on
 // another attempt, and the message is left for the caller to fail (Fail);
 // others are transient. The --ack=after-commit MLLP mode calls it before
@@ -268,6 +271,10 @@ func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 	if err != nil {
 		return &permanentError{msg.ID, fmt.Errorf("map: %w", err)}
 	}
+	note, err := p.supersede(ctx, msg, parsed, bundle)
+	if err != nil {
+		return withMessage(err, msg.ID)
+	}
 	if err := p.completeMerge(ctx, parsed, bundle, opt); err != nil {
 		return withMessage(err, msg.ID)
 	}
@@ -279,7 +286,7 @@ func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 		return &permanentError{msg.ID, fmt.Errorf("transaction: %w", err)}
 	}
 	err = p.cfg.Messages.FinishMessage(ctx, msg.ID, store.MessageOutcome{Status: store.MessageProcessed,
-		Resources: locations(resp), At: p.cfg.Now().UTC()})
+		Error: note, Resources: locations(resp), At: p.cfg.Now().UTC()})
 	if err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
