@@ -38,7 +38,9 @@ func TestAfterCommitTransientFailure(t *testing.T) {
 		return st.FinishMessage(ctx, m.ID, store.MessageOutcome{Status: store.MessageProcessed, At: time.Now()})
 	}
 	ac.Permanent = func(error) bool { return false }
-	ac.Fail = func(context.Context, *store.HL7Message, error, int, time.Time) { t.Error("a transient failure failed the message") }
+	ac.Fail = func(context.Context, *store.HL7Message, error, int, time.Time) {
+		t.Error("a transient failure failed the message")
+	}
 	ac.Reason = func(err error) string { return err.Error() }
 	cfg := intake.DefaultConfig()
 	cfg.Store, cfg.AfterCommit = st, &ac
