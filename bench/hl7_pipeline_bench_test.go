@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,18 +26,36 @@ import (
 )
 
 // uniqueMix returns n messages of the testdata mix, each with its own
-// control id and its own patient (PID-3) and visit/order numbers, so that
-// every message writes new resources as a real feed would.
+// control id, patient identifiers (PID-3, MRG-1), visit number (PV1-19)
+// and order numbers (ORC-2/3, OBR-2/3), so that every message writes new
+// resources as a real feed would.
 func uniqueMix(tb testing.TB, n int) [][]byte {
 	mix := hl7Mix(tb)
+	templates := make([][]byte, len(mix))
+	for i, m := range mix {
+		templates[i] = m.Encode()
+	}
+	keys := map[string][]int{"PID": {3}, "MRG": {1}, "PV1": {19}, "ORC": {2, 3}, "OBR": {2, 3}}
 	out := make([][]byte, n)
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	for i := range out {
-		m := mix[i%len(mix)]
+		m, err := hl7v2.Parse(templates[i%len(templates)])
+		require.NoError(tb, err)
 		suffix := fmt.Sprintf("-%s-%d", run, i)
 		require.NoError(tb, m.Set("MSH-10", "E"+suffix))
-		if pid := m.Segment("PID", 1); pid.Exists() {
-			require.NoError(tb, m.Set("PID-3[1].1", pid.Field(3).Part(1).Comp(1).String()+suffix))
+		var paths []string
+		for seg := range m.Segments() {
+			for _, f := range keys[seg.Name()] {
+				for r := 1; r <= seg.Field(f).NumReps(); r++ {
+					if id := seg.Field(f).Rep(r).Comp(1).String(); id != "" {
+						paths = append(paths, fmt.Sprintf("%s[%d]-%d[%d].1|%s", seg.Name(), seg.Sequence(), f, r, id+suffix))
+					}
+				}
+			}
+		}
+		for _, p := range paths {
+			path, value, _ := strings.Cut(p, "|")
+			require.NoError(tb, m.Set(path, value))
 		}
 		out[i] = m.Encode()
 	}

@@ -39,6 +39,11 @@ type entry struct {
 	ifNone   string // If-None-Exist
 	ifNoneM  string // If-None-Match
 	assigned string // id assigned to a POST before processing
+	// matched holds what the entry's criteria matched when the
+	// transaction began, under their locks when they matched nothing
+	// (see lockUnmatched); resolved says it is set.
+	matched  []*store.Resource
+	resolved bool
 
 	result   Result
 	response fhir.Object // for GET: the resource or Bundle returned
@@ -198,22 +203,22 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 			originals[i] = e.resource
 		}
 	}
-	locks := criteriaLocks(entries)
+	conds := conditionalCriteria(entries)
 	return s.Store().Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-		// The locks of every conditional entry, taken in one order up
-		// front: two transactions that share criteria (one Practitioner
-		// in two messages) then wait for each other instead of
-		// deadlocking; the entries take them again, which is free.
-		for _, key := range locks {
-			if err := tx.Lock(ctx, key); err != nil {
-				return err
-			}
-		}
+		// The locks of the conditional entries that match nothing yet
+		// (they may create), taken in one order up front: two
+		// transactions that would create the same resource (one new
+		// Practitioner in two messages) then wait for each other instead
+		// of deadlocking; the entries take them again, which is free.
+		// Criteria that match already need no lock (see lockIfNone).
 		for i, e := range entries {
 			if originals[i] != nil {
 				e.resource = fhir.Clone(originals[i]).(map[string]any)
 			}
-			e.result, e.response, e.assigned = Result{}, nil, ""
+			e.result, e.response, e.assigned, e.matched, e.resolved = Result{}, nil, "", nil, false
+		}
+		if err := s.lockUnmatched(ctx, tx, conds); err != nil {
+			return err
 		}
 		refs, err := s.resolveTargets(ctx, tx, entries)
 		if err != nil {
@@ -245,10 +250,18 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 	})
 }
 
-// criteriaLocks returns the sorted, distinct lock names of the
-// conditional entries (ifNoneExist, and PUT, PATCH or DELETE by criteria).
-func criteriaLocks(entries []*entry) []string {
-	var keys []string
+// criterion is the criteria of conditional entries.
+type criterion struct {
+	typ, query string
+	canonical  string   // CanonicalCriteria
+	locks      []string // CriteriaLocks
+	entries    []*entry // the entries with these criteria
+}
+
+// conditionalCriteria returns the distinct criteria of the conditional
+// entries (ifNoneExist, and PUT, PATCH or DELETE by criteria).
+func conditionalCriteria(entries []*entry) []criterion {
+	var out []criterion
 	for _, e := range entries {
 		criteria := ""
 		switch {
@@ -267,10 +280,64 @@ func criteriaLocks(entries []*entry) []string {
 		if err != nil || len(params) == 0 {
 			continue // reported when the entry runs
 		}
-		keys = append(keys, CanonicalCriteria(e.typ, params))
+		canonical := CanonicalCriteria(e.typ, params)
+		if i := slices.IndexFunc(out, func(c criterion) bool { return c.canonical == canonical }); i >= 0 {
+			out[i].entries = append(out[i].entries, e)
+			continue
+		}
+		out = append(out, criterion{typ: e.typ, query: criteria, canonical: canonical, locks: CriteriaLocks(e.typ, params), entries: []*entry{e}})
 	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
+	return out
+}
+
+// lockUnmatched resolves the criteria of the conditional entries before
+// any entry runs: it searches each once; takes, sorted, the locks of
+// those that match nothing (their entries may create); searches those
+// again, now that a transaction that held a lock has committed; and gives
+// each entry what its criteria matched. Invalid criteria are left to their
+// entry, which reports the error where it belongs.
+func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []criterion) error {
+	var locks []string
+	var unmatched []criterion
+	for _, c := range conds {
+		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)
+		if err != nil {
+			if fhir.AsError(err) != nil && ctx.Err() == nil {
+				continue
+			}
+			return err
+		}
+		if len(matches) == 0 {
+			locks = append(locks, c.locks...)
+			unmatched = append(unmatched, c)
+			continue
+		}
+		c.resolve(matches)
+	}
+	if len(locks) == 0 {
+		return nil
+	}
+	slices.Sort(locks)
+	for _, name := range slices.Compact(locks) {
+		if err := tx.Lock(ctx, name); err != nil {
+			return err
+		}
+	}
+	for _, c := range unmatched {
+		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)
+		if err != nil {
+			return err
+		}
+		c.resolve(matches)
+	}
+	return nil
+}
+
+// resolve gives the entries of c what c matches.
+func (c criterion) resolve(matches []*store.Resource) {
+	for _, e := range c.entries {
+		e.matched, e.resolved = matches, true
+	}
 }
 
 // prefixExpressions turns resource paths into Bundle paths:
@@ -304,7 +371,7 @@ func (s *Service) resolveTargets(ctx context.Context, tx store.Tx, entries []*en
 		switch e.method {
 		case "POST":
 			if e.ifNone != "" {
-				matches, err := s.matchCriteria(ctx, tx, e.typ, e.ifNone, true)
+				matches, err := s.entryMatches(ctx, tx, e, e.ifNone, false)
 				if err != nil {
 					return nil, atEntry(err, e)
 				}
@@ -326,7 +393,7 @@ func (s *Service) resolveTargets(ctx context.Context, tx store.Tx, entries []*en
 				target = e.typ + "/" + e.id
 				break
 			}
-			matches, err := s.matchCriteria(ctx, tx, e.typ, e.query, true)
+			matches, err := s.entryMatches(ctx, tx, e, e.query, false)
 			if err != nil {
 				return nil, atEntry(err, e)
 			}
@@ -361,6 +428,18 @@ func (s *Service) resolveTargets(ctx context.Context, tx store.Tx, entries []*en
 	return refs, nil
 }
 
+// entryMatches returns what e's criteria match: what lockUnmatched found
+// when the transaction began, else a search. After the transaction's
+// first writes (afterWrites), only a match found then is reused: an entry
+// that ran since may have created what the criteria match (a PATCH after
+// the POST that ensures its resource).
+func (s *Service) entryMatches(ctx context.Context, tx store.Tx, e *entry, criteria string, afterWrites bool) ([]*store.Resource, error) {
+	if e.resolved && (len(e.matched) > 0 || !afterWrites) {
+		return e.matched, nil
+	}
+	return s.matchCriteria(ctx, tx, e.typ, criteria, lockIfNone)
+}
+
 func atEntry(err error, e *entry) error {
 	if fe := fhir.AsError(err); fe != nil && len(fe.Expression) == 0 {
 		fe.Expression = []string{e.path() + ".request"}
@@ -393,7 +472,7 @@ func (s *Service) rewriteReferences(ctx context.Context, tx store.Tx, e *entry, 
 					return to
 				}
 				if typ, crit, ok := strings.Cut(x, "?"); ok && s.cfg.Validator.IsResourceType(typ) {
-					matches, err := s.matchCriteria(ctx, tx, typ, crit, false)
+					matches, err := s.matchCriteria(ctx, tx, typ, crit, lockNone)
 					if err != nil {
 						walkErr = err
 						return x
@@ -446,7 +525,7 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry) error {
 	case "PATCH":
 		id := e.id
 		if id == "" {
-			matches, merr := s.matchCriteria(ctx, tx, e.typ, e.query, true)
+			matches, merr := s.entryMatches(ctx, tx, e, e.query, true)
 			if merr != nil {
 				return merr
 			}

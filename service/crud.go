@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, typ string, obj fhir.Object, ifNon
 // resource (transactions assign ids before processing).
 func (s *Service) create(ctx context.Context, tx store.Tx, typ string, obj fhir.Object, ifNoneExist, id string) (Result, error) {
 	if ifNoneExist != "" {
-		matches, err := s.matchCriteria(ctx, tx, typ, ifNoneExist, true)
+		matches, err := s.matchCriteria(ctx, tx, typ, ifNoneExist, lockIfNone)
 		if err != nil {
 			return Result{}, err
 		}
@@ -204,7 +204,7 @@ func (s *Service) ConditionalUpdate(ctx context.Context, typ, criteria string, o
 }
 
 func (s *Service) conditionalUpdate(ctx context.Context, tx store.Tx, typ, criteria string, obj fhir.Object, ifMatch int64, newID string) (Result, error) {
-	matches, err := s.matchCriteria(ctx, tx, typ, criteria, true)
+	matches, err := s.matchCriteria(ctx, tx, typ, criteria, lockIfNone)
 	if err != nil {
 		return Result{}, err
 	}
@@ -273,7 +273,7 @@ func (s *Service) ConditionalDelete(ctx context.Context, typ, criteria string) (
 }
 
 func (s *Service) conditionalDelete(ctx context.Context, tx store.Tx, typ, criteria string) (Result, error) {
-	matches, err := s.matchCriteria(ctx, tx, typ, criteria, true)
+	matches, err := s.matchCriteria(ctx, tx, typ, criteria, lockAlways)
 	if err != nil {
 		return Result{}, err
 	}
@@ -292,13 +292,30 @@ func multipleMatches(what string) error {
 		fhir.Errorf(fhir.IssueMultipleMatches, "the %s criteria match more than one resource", what))
 }
 
+// lockMode says when matchCriteria takes the transaction lock named by
+// the canonical criteria, which keeps concurrent conditional interactions
+// with the same criteria from both seeing "no match" and creating twice.
+type lockMode uint8
+
+const (
+	// lockNone: a plain search (conditional references).
+	lockNone lockMode = iota
+	// lockIfNone: search first, and only when nothing matches take the
+	// lock and search again. A match is committed data that a concurrent
+	// conditional create would see too, so it needs no lock; reference
+	// data that every HL7 message ensures (its sender's Organization, a
+	// ward) then does not make all transactions queue on one lock.
+	lockIfNone
+	// lockAlways: lock, then search (conditional delete, whose match a
+	// concurrent conditional create must not return).
+	lockAlways
+)
+
 // matchCriteria returns up to two current resources of typ matching the
-// search criteria (a query string without '?'). With lock it first takes
-// a transaction lock named by the canonical criteria, so that concurrent
-// conditional interactions with the same criteria cannot both see "no
-// match" and create twice. Unknown parameters are an error here: ignoring
-// one would widen the match.
-func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria string, lock bool) ([]*store.Resource, error) {
+// search criteria (a query string without '?'), locking as mode says.
+// Unknown parameters are an error here: ignoring one would widen the
+// match.
+func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria string, mode lockMode) ([]*store.Resource, error) {
 	if err := s.checkType(typ); err != nil {
 		return nil, err
 	}
@@ -317,17 +334,35 @@ func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria 
 	if len(warnings) > 0 {
 		return nil, &fhir.Error{Code: fhir.IssueInvalid, Message: "unknown or unsupported parameter in conditional criteria: " + warnings[0].Diagnostics, More: warnings[1:]}
 	}
-	if lock {
-		if err := tx.Lock(ctx, CanonicalCriteria(typ, params)); err != nil {
-			return nil, err
-		}
-	}
 	q.Count = 2
 	q.Total = store.TotalNone
 	q.Include, q.RevInclude, q.Sort = nil, nil, nil
+	lock := func() error {
+		for _, name := range CriteriaLocks(typ, params) {
+			if err := tx.Lock(ctx, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if mode == lockAlways {
+		if err := lock(); err != nil {
+			return nil, err
+		}
+	}
 	res, err := tx.Search(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if mode == lockIfNone && len(res.Matches) == 0 {
+		// Under READ COMMITTED the search after the lock sees what a
+		// transaction that held it committed.
+		if err := lock(); err != nil {
+			return nil, err
+		}
+		if res, err = tx.Search(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	return res.Matches, nil
 }

@@ -29,7 +29,7 @@ func (s *Service) Patch(ctx context.Context, typ, id string, patch []byte, ifMat
 func (s *Service) ConditionalPatch(ctx context.Context, typ, criteria string, patch []byte, ifMatch int64) (Result, error) {
 	var res Result
 	err := s.cfg.Store.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-		matches, err := s.matchCriteria(ctx, tx, typ, criteria, true)
+		matches, err := s.matchCriteria(ctx, tx, typ, criteria, lockIfNone)
 		if err != nil {
 			return err
 		}
@@ -47,6 +47,24 @@ func (s *Service) ConditionalPatch(ctx context.Context, typ, criteria string, pa
 }
 
 func (s *Service) patch(ctx context.Context, tx store.Tx, typ, id string, patch []byte, ifMatch int64) (Result, error) {
+	// Read, apply, write with the version read as the condition. Without
+	// If-Match, a write of the resource by a concurrent transaction
+	// between the read and the write (the practitioner many HL7 messages
+	// name) is no conflict for the client: the write waited for that
+	// transaction, and the patch is applied again to what it committed.
+	for attempt := 1; ; attempt++ {
+		res, err := s.patchOnce(ctx, tx, typ, id, patch, ifMatch)
+		if ifMatch > 0 || attempt == maxPatchAttempts || !errors.Is(err, store.ErrVersionConflict) {
+			return res, err
+		}
+	}
+}
+
+// maxPatchAttempts bounds the retries of a patch whose resource keeps
+// changing under it.
+const maxPatchAttempts = 5
+
+func (s *Service) patchOnce(ctx context.Context, tx store.Tx, typ, id string, patch []byte, ifMatch int64) (Result, error) {
 	cur, err := tx.Read(ctx, typ, id)
 	if err != nil {
 		return Result{}, err

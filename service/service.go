@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,9 +150,50 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
+// CriteriaLocks returns the names of the locks a conditional interaction
+// with criteria q takes before it may create, sorted: criteria of one
+// parameter with alternatives (FHIR OR, "identifier=a,b", as HL7 v2
+// patients with several identifiers are matched) take one lock per
+// alternative, so that criteria that can match the same resource
+// ("identifier=a,b" and "identifier=b,c") share a lock; other criteria
+// take one lock, their canonical form.
+func CriteriaLocks(typ string, q url.Values) []string {
+	if len(q) == 1 {
+		for k, vs := range q {
+			if len(vs) == 1 {
+				if alts := splitOr(vs[0]); len(alts) > 1 {
+					out := make([]string, len(alts))
+					for i, a := range alts {
+						out[i] = CanonicalCriteria(typ, url.Values{k: {a}})
+					}
+					sort.Strings(out)
+					return slices.Compact(out)
+				}
+			}
+		}
+	}
+	return []string{CanonicalCriteria(typ, q)}
+}
+
+// splitOr splits a search parameter value at its unescaped commas
+// (search.html#escaping: "\," is a comma inside a value).
+func splitOr(v string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case ',':
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
+}
+
 // CanonicalCriteria returns the search criteria of a conditional
-// interaction in a canonical form (parameters sorted), used as the lock
-// name so that equivalent criteria serialise.
+// interaction in a canonical form (parameters and values sorted).
 func CanonicalCriteria(typ string, q url.Values) string {
 	keys := make([]string, 0, len(q))
 	for k := range q {
