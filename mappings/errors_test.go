@@ -33,6 +33,7 @@ func TestMapErrors(t *testing.T) {
 		{"result without PID", msh + "ORU^R01|C1|P|2.5.1\rOBR|1||F1|X^Y^L\rOBX|1|NM|A^B^L||1\r", fhir.IssueInvalid, "PID", ""},
 		{"result without code", msh + "ORU^R01|C1|P|2.5.1\rPID|1||MRN-1^^^H^MR\rOBR|1||F1|X^Y^L\rOBX|1|NM|||42.5\r", fhir.IssueInvalid, "OBX-3", "42.5"},
 		{"second OBX at fault", msh + "ORU^R01|C1|P|2.5.1\rPID|1||MRN-1^^^H^MR\rOBR|1||F1|X^Y^L\rOBX|1|NM|A^B^L||1\rOBX|2|NM|A^B^L||2||||||F|||2025139\r", fhir.IssueInvalid, "OBX[2]-14", "2025139"},
+		{"result without order", msh + "ORU^R01|C1|P|2.5.1\rPID|1||MRN-SECRET^^^H^MR\rPV1|1|O\r", fhir.IssueInvalid, "OBR", "MRN-SECRET"},
 		{"report without service", msh + "ORU^R01|C1|P|2.5.1\rPID|1||MRN-1^^^H^MR\rOBR|1||F1\r", fhir.IssueInvalid, "OBR-4", ""},
 		{"merge without MRG", msh + "ADT^A40|C1|P|2.5.1\rPID|1||MRN-1^^^H^MR\r", fhir.IssueInvalid, "MRG", ""},
 		{"undecodable PDF", msh + "ORU^R01|C1|P|2.5.1\rPID|1||MRN-1^^^H^MR\rOBR|1||F1|X^Y^L\rOBX|1|ED|R^Report^L||^AP^PDF^Base64^!!SECRET!!\r", fhir.IssueInvalid, "OBX-5", "SECRET"},

@@ -52,6 +52,10 @@ func MapORU(m *hl7v2.Message, opt Options) (fhir.Object, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(r.Orders) == 0 {
+			// ORU_R01 requires an ORDER_OBSERVATION in each PATIENT_RESULT.
+			return nil, fieldError("OBR", nil, "segment missing")
+		}
 		for j := range r.Orders {
 			if err := b.mapResultOrder(&r.Orders[j], p, visit); err != nil {
 				return nil, err
