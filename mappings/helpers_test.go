@@ -5,10 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/fhirhub/fhirhub/internal/corpus"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,46 +163,12 @@ type corpusMessage struct {
 	data []byte
 }
 
-var (
-	lineRE    = regexp.MustCompile(`\r\n|\r|\n`)
-	commentRE = regexp.MustCompile(`^\s*(/\*|\*|//)`)
-)
-
-// splitCorpusFile splits a file that holds several messages (separated by
-// blank lines, or starting at each MSH line, with comment lines between
-// them, as hapi's messages.txt) into messages; a file with one MSH is one
-// message. adapters/hl7v2 keeps the same helper in its tests.
+// splitCorpusFile splits a corpus file into its messages
+// (corpus.SplitHL7File).
 func splitCorpusFile(name string, data []byte) []corpusMessage {
-	lines := lineRE.Split(string(data), -1)
-	nmsh := 0
-	for _, l := range lines {
-		if strings.HasPrefix(strings.TrimPrefix(l, "\ufeff"), "MSH") {
-			nmsh++
-		}
-	}
-	if nmsh <= 1 {
-		return []corpusMessage{{name: name, data: data}}
-	}
 	var out []corpusMessage
-	var cur []string
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, corpusMessage{name: name + "#" + strconv.Itoa(len(out)+1), data: []byte(strings.Join(cur, "\r") + "\r")})
-		}
-		cur = nil
+	for _, m := range corpus.SplitHL7File(name, data) {
+		out = append(out, corpusMessage{name: m.Name, data: m.Data})
 	}
-	for _, l := range lines {
-		switch {
-		case strings.TrimSpace(l) == "":
-			flush()
-		case commentRE.MatchString(l) && len(cur) == 0:
-		case strings.HasPrefix(l, "MSH"):
-			flush()
-			cur = append(cur, l)
-		default:
-			cur = append(cur, l)
-		}
-	}
-	flush()
 	return out
 }

@@ -2,6 +2,7 @@ package hl7v2
 
 import (
 	"bytes"
+	extcorpus "github.com/fhirhub/fhirhub/internal/corpus"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,51 +46,16 @@ type corpusMessage struct {
 	data []byte
 }
 
-var (
-	lineRE    = regexp.MustCompile(`\r\n|\r|\n`)
-	commentRE = regexp.MustCompile(`^\s*(/\*|\*|//)`)
-)
+// lineRE splits text into lines at any line ending.
+var lineRE = regexp.MustCompile(`\r\n|\r|\n`)
 
-// splitCorpusFile splits a file that holds several messages separated by
-// blank lines (hapi's messages.txt, example_oml_o21.hl7; one pair of
-// messages in messages.txt has no blank line between them, so an MSH line
-// starts a message too) and drops the comment lines between them; a file
-// with one MSH is one message.
+// splitCorpusFile splits a corpus file into its messages
+// (extcorpus.SplitHL7File).
 func splitCorpusFile(name string, data []byte) []corpusMessage {
-	lines := lineRE.Split(string(data), -1)
-	nmsh := 0
-	for _, l := range lines {
-		if strings.HasPrefix(strings.TrimPrefix(l, "\ufeff"), "MSH") {
-			nmsh++
-		}
-	}
-	if nmsh <= 1 {
-		return []corpusMessage{{name: name, data: data}}
-	}
 	var out []corpusMessage
-	var cur []string
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, corpusMessage{
-				name: name + "#" + itoa0(len(out)+1),
-				data: []byte(strings.Join(cur, "\r") + "\r"),
-			})
-		}
-		cur = nil
+	for _, m := range extcorpus.SplitHL7File(name, data) {
+		out = append(out, corpusMessage{name: m.Name, data: m.Data})
 	}
-	for _, l := range lines {
-		switch {
-		case strings.TrimSpace(l) == "":
-			flush()
-		case commentRE.MatchString(l) && len(cur) == 0:
-		case strings.HasPrefix(l, "MSH"):
-			flush()
-			cur = append(cur, l)
-		default:
-			cur = append(cur, l)
-		}
-	}
-	flush()
 	return out
 }
 
