@@ -52,16 +52,8 @@ func (b *builder) address(x hl7v2.XAD, at string) (fhir.Object, error) {
 			a["type"] = u[1]
 		}
 	}
-	start, err := b.dtmText(x.EffectiveDate, at)
-	if err != nil {
+	if err := b.setPeriod(a, x.EffectiveDate, x.ExpirationDate, at); err != nil {
 		return nil, err
-	}
-	end, err := b.dtmText(x.ExpirationDate, at)
-	if err != nil {
-		return nil, err
-	}
-	if p := period(start, end); p != nil {
-		a["period"] = p
 	}
 	return a, nil
 }

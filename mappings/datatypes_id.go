@@ -87,16 +87,8 @@ func (b *builder) identifierFromCX(c hl7v2.CX, at string) (fhir.Object, error) {
 	if s := b.system(auth); s != "" {
 		out["system"] = s
 	}
-	start, err := b.dtmText(c.EffectiveDate, at)
-	if err != nil {
+	if err := b.setPeriod(out, c.EffectiveDate, c.ExpirationDate, at); err != nil {
 		return nil, err
-	}
-	end, err := b.dtmText(c.ExpirationDate, at)
-	if err != nil {
-		return nil, err
-	}
-	if p := period(start, end); p != nil {
-		out["period"] = p
 	}
 	return out, nil
 }

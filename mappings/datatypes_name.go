@@ -27,16 +27,8 @@ func (b *builder) humanName(x hl7v2.XPN, at string) (fhir.Object, error) {
 	if u, ok := nameUse[strings.ToUpper(x.NameTypeCode)]; ok {
 		n["use"] = u
 	}
-	start, err := b.dtmText(x.EffectiveDate, at)
-	if err != nil {
+	if err := b.setPeriod(n, x.EffectiveDate, x.ExpirationDate, at); err != nil {
 		return nil, err
-	}
-	end, err := b.dtmText(x.ExpirationDate, at)
-	if err != nil {
-		return nil, err
-	}
-	if p := period(start, end); p != nil {
-		n["period"] = p
 	}
 	return n, nil
 }

@@ -114,3 +114,21 @@ func period(start, end hl7v2.DTM) fhir.Object {
 	}
 	return p
 }
+
+// setPeriod sets obj.period from the texts of an effective and an
+// expiration date (XAD-12/13, XPN-10/11, CX-7/8), at being the field for
+// an error.
+func (b *builder) setPeriod(obj fhir.Object, effective, expiration, at string) error {
+	start, err := b.dtmText(effective, at)
+	if err != nil {
+		return err
+	}
+	end, err := b.dtmText(expiration, at)
+	if err != nil {
+		return err
+	}
+	if p := period(start, end); p != nil {
+		obj["period"] = p
+	}
+	return nil
+}
