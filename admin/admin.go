@@ -10,7 +10,8 @@
 //
 // Errors are OperationOutcome resources, as in the FHIR API. Responses
 // hold patient data (raw messages, patient identifiers): the API is for
-// operators only, and nothing of a message is logged.
+// operators only (with a Verifier: bearer tokens of the admin or
+// integration role), and nothing of a message is logged.
 package admin
 
 import (
@@ -27,6 +28,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
@@ -45,7 +47,16 @@ type Config struct {
 	// Replay re-drives the messages q selects and returns how many; nil
 	// answers $replay with 501.
 	Replay func(ctx context.Context, q store.MessageQuery) (int, error)
+	// Auth verifies bearer tokens; every route then needs a token of an
+	// operator role (auth.Principal.Operator). Nil serves everyone.
+	Auth   Verifier
 	Logger *slog.Logger
+}
+
+// Verifier verifies bearer access tokens (auth.Verifier does).
+type Verifier interface {
+	// Verify returns the caller of token, or a fhir.Error with code login.
+	Verify(ctx context.Context, token string) (*auth.Principal, error)
 }
 
 // API is the operator API.
@@ -104,7 +115,9 @@ func (a *API) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 					err = errors.New("admin: panic")
 				}
 			}()
-			err = h(w, r)
+			if err = a.authorize(w, r); err == nil {
+				err = h(w, r)
+			}
 		}()
 		if err == nil {
 			return
@@ -123,6 +136,28 @@ func (a *API) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 		w.WriteHeader(status)
 		_, _ = w.Write(fhir.MarshalJSON(oo))
 	}
+}
+
+// authorize lets through callers whose token has an operator role.
+func (a *API) authorize(w http.ResponseWriter, r *http.Request) error {
+	if a.cfg.Auth == nil {
+		return nil
+	}
+	token, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="fhirhub"`)
+		return fhir.Errorf(fhir.IssueLogin, "the operator API needs an OAuth2 bearer token (Authorization: Bearer <token>)")
+	}
+	p, err := a.cfg.Auth.Verify(r.Context(), token)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="fhirhub", error="invalid_token"`)
+		return err
+	}
+	if err := p.Operator(); err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="fhirhub", error="insufficient_scope"`)
+		return err
+	}
+	return nil
 }
 
 func routeOf(r *http.Request) string {

@@ -35,6 +35,9 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if err := a.checkConfined(r, res); err != nil {
+		return err
+	}
 	if notModified(r, res) {
 		setVersionHeaders(w, res)
 		w.WriteHeader(http.StatusNotModified)
@@ -86,6 +89,9 @@ func (a *API) vread(w http.ResponseWriter, r *http.Request) error {
 		if res != nil && res.Deleted {
 			setVersionHeaders(w, res)
 		}
+		return err
+	}
+	if err := a.checkConfined(r, res); err != nil {
 		return err
 	}
 	return a.writeStored(w, r, http.StatusOK, res)
@@ -192,4 +198,18 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.writeResult(w, r, res)
+}
+
+// checkConfined answers 404 for a resource outside the compartment of the
+// patient a patient/ scope confines the request to, as if it did not exist.
+func (a *API) checkConfined(r *http.Request, res *store.Resource) error {
+	patient := confinedTo(r.Context())
+	if patient == "" {
+		return nil
+	}
+	obj, err := fhir.ParseObject(res.Content)
+	if err != nil || a.compartmentParam(res.Type) == "" || !a.inCompartment(res.Type, res.ID, obj, patient) {
+		return fhir.Errorf(fhir.IssueNotFound, "%s/%s is not known", res.Type, res.ID)
+	}
+	return nil
 }

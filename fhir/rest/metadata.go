@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 
@@ -58,6 +59,31 @@ func (a *API) capabilityStatement() fhir.Object {
 	if version == "" {
 		version = "dev"
 	}
+	rest := fhir.Object{
+		"mode":     "server",
+		"resource": resources,
+		"interaction": []any{
+			fhir.Object{"code": "transaction"},
+			fhir.Object{"code": "batch"},
+			fhir.Object{"code": "search-system"},
+			fhir.Object{"code": "history-system"},
+		},
+		"searchParam": []any{
+			fhir.Object{"name": "_id", "type": "token"},
+			fhir.Object{"name": "_lastUpdated", "type": "date"},
+			fhir.Object{"name": "_count", "type": "number"},
+			fhir.Object{"name": "_sort", "type": "string"},
+			fhir.Object{"name": "_include", "type": "special"},
+			fhir.Object{"name": "_revinclude", "type": "special"},
+			fhir.Object{"name": "_total", "type": "token"},
+			fhir.Object{"name": "_summary", "type": "token"},
+			fhir.Object{"name": "_elements", "type": "string"},
+			fhir.Object{"name": "_has", "type": "special"},
+		},
+	}
+	if a.cfg.Auth != nil {
+		rest["security"] = a.security()
+	}
 	return fhir.Object{
 		"resourceType": "CapabilityStatement",
 		"status":       "active",
@@ -71,27 +97,72 @@ func (a *API) capabilityStatement() fhir.Object {
 		"fhirVersion": "4.0.1",
 		"format":      []any{"application/fhir+json", "json"},
 		"patchFormat": []any{"application/json-patch+json"},
-		"rest": []any{fhir.Object{
-			"mode":     "server",
-			"resource": resources,
-			"interaction": []any{
-				fhir.Object{"code": "transaction"},
-				fhir.Object{"code": "batch"},
-				fhir.Object{"code": "search-system"},
-				fhir.Object{"code": "history-system"},
-			},
-			"searchParam": []any{
-				fhir.Object{"name": "_id", "type": "token"},
-				fhir.Object{"name": "_lastUpdated", "type": "date"},
-				fhir.Object{"name": "_count", "type": "number"},
-				fhir.Object{"name": "_sort", "type": "string"},
-				fhir.Object{"name": "_include", "type": "special"},
-				fhir.Object{"name": "_revinclude", "type": "special"},
-				fhir.Object{"name": "_total", "type": "token"},
-				fhir.Object{"name": "_summary", "type": "token"},
-				fhir.Object{"name": "_elements", "type": "string"},
-				fhir.Object{"name": "_has", "type": "special"},
-			},
-		}},
+		"rest":        []any{rest},
 	}
+}
+
+// security is the CapabilityStatement's rest.security: SMART-on-FHIR,
+// with the token endpoint in the oauth-uris extension (SMART App Launch
+// conformance.html).
+func (a *API) security() fhir.Object {
+	sec := fhir.Object{
+		"cors": false,
+		"service": []any{fhir.Object{
+			"coding": []any{fhir.Object{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}},
+			"text":   "OAuth2 bearer tokens with SMART scopes (RS256/ES256 JWTs)",
+		}},
+		"description": "Every interaction but /metadata and /.well-known/smart-configuration needs a bearer token; " +
+			"SMART v2 scopes and the token's role together decide what it may do.",
+	}
+	var uris []any
+	if a.cfg.SMART.TokenEndpoint != "" {
+		uris = append(uris, fhir.Object{"url": "token", "valueUri": a.cfg.SMART.TokenEndpoint})
+	}
+	if len(uris) > 0 {
+		sec["extension"] = []any{fhir.Object{
+			"url":       "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+			"extension": uris,
+		}}
+	}
+	return sec
+}
+
+// smartConfiguration: GET [base]/.well-known/smart-configuration, the
+// SMART App Launch discovery document (public).
+func (a *API) smartConfiguration(w http.ResponseWriter, r *http.Request) error {
+	if a.cfg.Auth == nil {
+		return fhir.Errorf(fhir.IssueNotFound, "this server runs without authorization")
+	}
+	s := a.cfg.SMART
+	doc := map[string]any{
+		"capabilities": []string{"permission-v1", "permission-v2", "permission-patient", "permission-user"},
+		"scopes_supported": []string{"patient/*.rs", "user/*.rs", "user/*.cruds", "system/*.rs", "system/*.cruds",
+			"patient/*.read", "user/*.read", "user/*.write", "system/*.read", "system/*.write"},
+		"grant_types_supported": []string{},
+	}
+	if s.Issuer != "" {
+		doc["issuer"] = s.Issuer
+	}
+	if s.JWKSURI != "" {
+		doc["jwks_uri"] = s.JWKSURI
+	}
+	if s.TokenEndpoint != "" {
+		doc["token_endpoint"] = s.TokenEndpoint
+	}
+	if s.ClientCredentials {
+		doc["grant_types_supported"] = []string{"client_credentials"}
+		doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic"}
+		doc["capabilities"] = append(doc["capabilities"].([]string), "client-confidential-symmetric")
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+	return nil
 }

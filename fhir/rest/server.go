@@ -1,7 +1,9 @@
 // Package rest serves the FHIR R4 RESTful API (http.html) over HTTP with
 // gorilla/mux: the instance, type and system interactions, batch and
 // transaction Bundles, search, history, $validate and the
-// CapabilityStatement, in application/fhir+json.
+// CapabilityStatement, in application/fhir+json; with a Verifier, behind
+// OAuth2 bearer tokens, SMART scopes and roles (package auth), with SMART
+// discovery (app-launch conformance.html).
 package rest
 
 import (
@@ -18,6 +20,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/service"
 )
@@ -39,6 +42,14 @@ type Config struct {
 	Logger  *slog.Logger
 	// Version is reported in the CapabilityStatement.
 	Version string
+	// Auth verifies bearer tokens. Every endpoint but /metadata and
+	// /.well-known/smart-configuration then needs one, and each
+	// interaction is allowed by the caller's scopes and role (see
+	// auth.Principal.Allow). Nil serves everyone: for tests of other
+	// features and the explicit -auth=off of development.
+	Auth Verifier
+	// SMART describes the authorization server in discovery documents.
+	SMART SMART
 }
 
 // API is the FHIR REST API handler.
@@ -87,31 +98,33 @@ func (a *API) routes() {
 	sub := r.PathPrefix(p).Subrouter()
 	h := func(f handlerFunc) http.Handler { return a.serve(f) }
 
+	g := a.guard
 	sub.Handle("/metadata", h(a.metadata)).Methods(http.MethodGet, http.MethodHead)
 	sub.Handle("/metadata", h(methodNotAllowed))
-	sub.Handle("/_history", h(a.historySystem)).Methods(http.MethodGet)
-	sub.Handle("/_search", h(a.searchSystem)).Methods(http.MethodPost)
-	sub.Handle("/{type}/_search", h(a.searchType)).Methods(http.MethodPost)
-	sub.Handle("/{type}/_history", h(a.historyType)).Methods(http.MethodGet)
-	sub.Handle("/$reindex", h(a.reindex)).Methods(http.MethodPost)
-	sub.Handle("/{type}/$reindex", h(a.reindex)).Methods(http.MethodPost)
-	sub.Handle("/{type}/$validate", h(a.validate)).Methods(http.MethodPost)
-	sub.Handle("/{type}/{id}/$validate", h(a.validate)).Methods(http.MethodPost)
-	sub.Handle("/{type}/{id}/_history", h(a.historyInstance)).Methods(http.MethodGet)
-	sub.Handle("/{type}/{id}/_history/{vid}", h(a.vread)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/{type}/{id}", h(a.read)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/{type}/{id}", h(a.update)).Methods(http.MethodPut)
-	sub.Handle("/{type}/{id}", h(a.delete)).Methods(http.MethodDelete)
-	sub.Handle("/{type}/{id}", h(a.patch)).Methods(http.MethodPatch)
-	sub.Handle("/{type}", h(a.searchType)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/{type}", h(a.create)).Methods(http.MethodPost)
-	sub.Handle("/{type}", h(a.conditionalUpdate)).Methods(http.MethodPut)
-	sub.Handle("/{type}", h(a.conditionalDelete)).Methods(http.MethodDelete)
-	sub.Handle("/{type}", h(a.conditionalPatch)).Methods(http.MethodPatch)
-	sub.Handle("", h(a.bundle)).Methods(http.MethodPost)
-	sub.Handle("/", h(a.bundle)).Methods(http.MethodPost)
-	sub.Handle("", h(a.searchSystem)).Methods(http.MethodGet)
-	sub.Handle("/", h(a.searchSystem)).Methods(http.MethodGet)
+	sub.Handle("/.well-known/smart-configuration", h(a.smartConfiguration)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/_history", g(auth.PermRead, a.historySystem)).Methods(http.MethodGet)
+	sub.Handle("/_search", g(0, a.searchSystem)).Methods(http.MethodPost)
+	sub.Handle("/{type}/_search", g(auth.PermSearch, a.searchType)).Methods(http.MethodPost)
+	sub.Handle("/{type}/_history", g(auth.PermRead, a.historyType)).Methods(http.MethodGet)
+	sub.Handle("/$reindex", g(0, a.reindex)).Methods(http.MethodPost)
+	sub.Handle("/{type}/$reindex", g(0, a.reindex)).Methods(http.MethodPost)
+	sub.Handle("/{type}/$validate", g(auth.PermRead, a.validate)).Methods(http.MethodPost)
+	sub.Handle("/{type}/{id}/$validate", g(auth.PermRead, a.validate)).Methods(http.MethodPost)
+	sub.Handle("/{type}/{id}/_history", g(auth.PermRead, a.historyInstance)).Methods(http.MethodGet)
+	sub.Handle("/{type}/{id}/_history/{vid}", g(auth.PermRead, a.vread)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/{type}/{id}", g(auth.PermRead, a.read)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/{type}/{id}", g(auth.PermUpdate, noConfinedWrite(a.update))).Methods(http.MethodPut)
+	sub.Handle("/{type}/{id}", g(auth.PermDelete, noConfinedWrite(a.delete))).Methods(http.MethodDelete)
+	sub.Handle("/{type}/{id}", g(auth.PermUpdate, noConfinedWrite(a.patch))).Methods(http.MethodPatch)
+	sub.Handle("/{type}", g(auth.PermSearch, a.searchType)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/{type}", g(auth.PermCreate, noConfinedWrite(a.create))).Methods(http.MethodPost)
+	sub.Handle("/{type}", g(auth.PermUpdate|auth.PermSearch, noConfinedWrite(a.conditionalUpdate))).Methods(http.MethodPut)
+	sub.Handle("/{type}", g(auth.PermDelete|auth.PermSearch, noConfinedWrite(a.conditionalDelete))).Methods(http.MethodDelete)
+	sub.Handle("/{type}", g(auth.PermUpdate|auth.PermSearch, noConfinedWrite(a.conditionalPatch))).Methods(http.MethodPatch)
+	sub.Handle("", g(0, a.bundle)).Methods(http.MethodPost)
+	sub.Handle("/", g(0, a.bundle)).Methods(http.MethodPost)
+	sub.Handle("", g(0, a.searchSystem)).Methods(http.MethodGet)
+	sub.Handle("/", g(0, a.searchSystem)).Methods(http.MethodGet)
 
 	r.MethodNotAllowedHandler = a.serve(methodNotAllowed)
 	r.NotFoundHandler = a.serve(func(w http.ResponseWriter, r *http.Request) error {

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
@@ -15,6 +17,11 @@ import (
 
 // create: POST [base]/[type], conditional with If-None-Exist.
 func (a *API) create(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("If-None-Exist") != "" {
+		if _, err := allow(w, r, mux.Vars(r)["type"], auth.PermSearch); err != nil {
+			return err
+		}
+	}
 	obj, err := a.readResource(w, r)
 	if err != nil {
 		return err
@@ -133,6 +140,10 @@ func (a *API) search(w http.ResponseWriter, r *http.Request, typ string) error {
 	if err != nil {
 		return err
 	}
+	patient, err := a.authorizeSearch(w, r, typ, params)
+	if err != nil {
+		return err
+	}
 	res, q, warnings, err := a.svc.Search(r.Context(), typ, params)
 	if err != nil {
 		return err
@@ -140,8 +151,47 @@ func (a *API) search(w http.ResponseWriter, r *http.Request, typ string) error {
 	if len(warnings) > 0 && parsePrefer(r).strict {
 		return &fhir.Error{Code: fhir.IssueInvalid, Message: warnings[0].Diagnostics, Expression: warnings[0].Expression, More: warnings[1:]}
 	}
-	writeResource(w, r, http.StatusOK, a.svc.SearchBundle(typ, q, params, res, warnings))
+	bundle := a.svc.SearchBundle(typ, q, params, res, warnings)
+	a.filterEntries(r, bundle, patient)
+	writeResource(w, r, http.StatusOK, bundle)
 	return nil
+}
+
+// authorizeSearch decides a search for the caller: the types searched
+// (the type, else every _type, else all), the types its chains and _has
+// look into, and, under patient/ scopes, the criterion that confines it to
+// the patient (returned, so that included resources are filtered too).
+func (a *API) authorizeSearch(w http.ResponseWriter, r *http.Request, typ string, params url.Values) (string, error) {
+	if principalOf(r.Context()) == nil {
+		return "", nil
+	}
+	patient := confinedTo(r.Context())
+	if typ == "" {
+		var types []string
+		for _, t := range params["_type"] {
+			types = append(types, strings.Split(t, ",")...)
+		}
+		if len(types) == 0 {
+			types = []string{auth.AllTypes}
+		}
+		for _, t := range types {
+			access, err := allow(w, r, strings.TrimSpace(t), auth.PermSearch)
+			if err != nil {
+				return "", err
+			}
+			if access.Patient != "" {
+				return "", forbidden(w, fhir.Errorf(fhir.IssueForbidden, "a patient/ scope cannot search across types in this release; search one type"))
+			}
+		}
+	} else if patient != "" {
+		if err := a.confine(w, typ, params, patient); err != nil {
+			return "", err
+		}
+	}
+	if err := a.checkSearchTypes(w, r, typ, params); err != nil {
+		return "", err
+	}
+	return patient, nil
 }
 
 func (a *API) historySystem(w http.ResponseWriter, r *http.Request) error {
@@ -163,6 +213,9 @@ func (a *API) historyInstance(w http.ResponseWriter, r *http.Request) error {
 func (a *API) history(w http.ResponseWriter, r *http.Request, typ, id, path string) error {
 	if err := checkAccept(r); err != nil {
 		return err
+	}
+	if patient := confinedTo(r.Context()); patient != "" && (typ != "Patient" || id != patient) {
+		return forbidden(w, fhir.Errorf(fhir.IssueForbidden, "under a patient/ scope only the patient's own Patient history can be read in this release"))
 	}
 	params := r.URL.Query()
 	q := store.HistoryQuery{Type: typ, ID: id, Cursor: params.Get(service.CursorParam)}
@@ -210,6 +263,9 @@ func parseInstant(s string) (time.Time, error) {
 func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	obj, err := a.readResource(w, r)
 	if err != nil {
+		return err
+	}
+	if err := a.checkBundle(w, r, obj); err != nil {
 		return err
 	}
 	out, err := a.svc.Bundle(r.Context(), obj, service.BundleOptions{Representation: parsePrefer(r).ret == "representation"})
@@ -277,6 +333,11 @@ func issuesOf(err error) []fhir.Issue {
 // search index (after a SearchParameter was added) and answer with a
 // Parameters resource holding the count.
 func (a *API) reindex(w http.ResponseWriter, r *http.Request) error {
+	if p := principalOf(r.Context()); p != nil {
+		if err := p.Admin(); err != nil {
+			return forbidden(w, err)
+		}
+	}
 	n, err := a.svc.Reindex(r.Context(), mux.Vars(r)["type"])
 	if err != nil {
 		return err

@@ -1,0 +1,350 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/fhirhub/fhirhub/auth"
+	"github.com/fhirhub/fhirhub/fhir"
+)
+
+// Verifier verifies bearer access tokens (auth.Verifier does).
+type Verifier interface {
+	// Verify returns the caller of token, or a fhir.Error with code login.
+	Verify(ctx context.Context, token string) (*auth.Principal, error)
+}
+
+// SMART describes the authorization server in the SMART configuration
+// document (/.well-known/smart-configuration) and the
+// CapabilityStatement's rest.security.
+type SMART struct {
+	Issuer        string
+	JWKSURI       string
+	TokenEndpoint string
+	// ClientCredentials is set when TokenEndpoint grants client_credentials.
+	ClientCredentials bool
+}
+
+const (
+	principalKey ctxKey = iota + 1
+	accessKey
+)
+
+// principalOf returns the caller of an authenticated request, nil when
+// the API runs without a Verifier.
+func principalOf(ctx context.Context) *auth.Principal {
+	p, _ := ctx.Value(principalKey).(*auth.Principal)
+	return p
+}
+
+// confinedTo returns the Patient the request's interaction is confined to
+// (only patient/ scopes allowed it), or "".
+func confinedTo(ctx context.Context) string {
+	a, _ := ctx.Value(accessKey).(auth.Access)
+	return a.Patient
+}
+
+// challenge is the WWW-Authenticate value of a 401 or 403 (RFC 6750 §3).
+func challenge(code string) string {
+	if code == "" {
+		return `Bearer realm="fhirhub"`
+	}
+	return `Bearer realm="fhirhub", error="` + code + `"`
+}
+
+// authenticate verifies the request's bearer token.
+func authenticate(ctx context.Context, v Verifier, w http.ResponseWriter, r *http.Request) (*auth.Principal, error) {
+	token, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", challenge(""))
+		return nil, fhir.Errorf(fhir.IssueLogin, "this endpoint needs an OAuth2 bearer token (Authorization: Bearer <token>)")
+	}
+	p, err := v.Verify(ctx, token)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", challenge("invalid_token"))
+		return nil, err
+	}
+	return p, nil
+}
+
+// forbidden marks a refusal of an authenticated caller.
+func forbidden(w http.ResponseWriter, err error) error {
+	w.Header().Set("WWW-Authenticate", challenge("insufficient_scope"))
+	return err
+}
+
+// guard serves h to callers allowed perm on the route's {type} (every
+// type when the route has none); perm 0 only authenticates, leaving the
+// decision to h. Without a Verifier it serves everyone.
+func (a *API) guard(perm auth.Perm, h handlerFunc) http.Handler {
+	if a.cfg.Auth == nil {
+		return a.serve(h)
+	}
+	return a.serve(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := authenticate(r.Context(), a.cfg.Auth, w, r)
+		if err != nil {
+			return err
+		}
+		ctx := context.WithValue(r.Context(), principalKey, p)
+		if perm != 0 {
+			typ := mux.Vars(r)["type"]
+			if typ == "" {
+				typ = auth.AllTypes
+			}
+			access, err := p.Allow(typ, perm)
+			if err != nil {
+				return forbidden(w, err)
+			}
+			ctx = context.WithValue(ctx, accessKey, access)
+		}
+		return h(w, r.WithContext(ctx))
+	})
+}
+
+// allow is Principal.Allow for the request's caller (everything when the
+// API runs without a Verifier).
+func allow(w http.ResponseWriter, r *http.Request, typ string, perm auth.Perm) (auth.Access, error) {
+	p := principalOf(r.Context())
+	if p == nil {
+		return auth.Access{}, nil
+	}
+	access, err := p.Allow(typ, perm)
+	if err != nil {
+		return access, forbidden(w, err)
+	}
+	return access, nil
+}
+
+// errConfinedWrite refuses writes allowed by patient/ scopes only.
+func errConfinedWrite(w http.ResponseWriter) error {
+	return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
+		"patient/ scopes do not allow writes in this release; use a user/ or system/ scope"))
+}
+
+// noConfinedWrite wraps a write handler: patient/-confined callers are refused.
+func noConfinedWrite(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if confinedTo(r.Context()) != "" {
+			return errConfinedWrite(w)
+		}
+		return h(w, r)
+	}
+}
+
+// compartmentParams are the reference search parameters that place a
+// resource in a Patient's compartment (the first one a type has is used
+// to confine its searches), as the store's change events do.
+var compartmentParams = []string{"patient", "subject", "beneficiary", "individual", "who", "actor"}
+
+// compartmentParam returns the search parameter of typ that confines a
+// search to one Patient's compartment ("_id" for Patient), or "".
+func (a *API) compartmentParam(typ string) string {
+	if typ == "Patient" {
+		return "_id"
+	}
+	for _, code := range compartmentParams {
+		if p := a.svc.Registry().Lookup(typ, code); p != nil && slices.Contains(p.Targets, "Patient") {
+			return code
+		}
+	}
+	return ""
+}
+
+// inCompartment reports whether resource obj of typ/id is in patient's
+// compartment.
+func (a *API) inCompartment(typ, id string, obj fhir.Object, patient string) bool {
+	if typ == "Patient" {
+		return id == patient
+	}
+	values, err := a.svc.Registry().Extract(obj)
+	if err != nil {
+		return false
+	}
+	abs := a.cfg.BaseURL + "/Patient/" + patient
+	for _, r := range values.References {
+		if !slices.Contains(compartmentParams, r.Param) {
+			continue
+		}
+		if (r.Type == "Patient" && r.ID == patient) || r.URL == abs || r.URL == "Patient/"+patient {
+			return true
+		}
+	}
+	return false
+}
+
+// confine adds the criterion that keeps a search inside patient's
+// compartment; types that have no such parameter are refused.
+func (a *API) confine(w http.ResponseWriter, typ string, params url.Values, patient string) error {
+	code := a.compartmentParam(typ)
+	if code == "" {
+		return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
+			"a patient/ scope cannot search %s: it cannot be confined to the patient's compartment", typeOrAll(typ)))
+	}
+	if code == "_id" {
+		params.Add("_id", patient)
+	} else {
+		params.Add(code, "Patient/"+patient)
+	}
+	return nil
+}
+
+func typeOrAll(typ string) string {
+	if typ == "" || typ == auth.AllTypes {
+		return "every type"
+	}
+	return typ
+}
+
+// checkSearchTypes refuses a search whose chains or _has name resource
+// types the caller may not search: they reveal those resources' content.
+func (a *API) checkSearchTypes(w http.ResponseWriter, r *http.Request, typ string, params url.Values) error {
+	p := principalOf(r.Context())
+	if p == nil {
+		return nil
+	}
+	for key := range params {
+		for _, t := range a.searchedTypes(typ, key) {
+			if _, err := allow(w, r, t, auth.PermSearch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// searchedTypes returns the resource types a search parameter key
+// (name[:modifier][.chain...] or _has:Type:...) looks into besides typ.
+func (a *API) searchedTypes(typ, key string) []string {
+	if rest, ok := strings.CutPrefix(key, "_has:"); ok {
+		t, _, _ := strings.Cut(rest, ":")
+		return []string{t}
+	}
+	links := strings.Split(key, ".")
+	if len(links) < 2 {
+		return nil
+	}
+	var out []string
+	current := []string{typ}
+	for _, link := range links[:len(links)-1] {
+		code, mod, _ := strings.Cut(link, ":")
+		var next []string
+		if mod != "" {
+			next = []string{mod}
+		} else {
+			for _, t := range current {
+				if sp := a.svc.Registry().Lookup(t, code); sp != nil {
+					next = append(next, sp.Targets...)
+				}
+			}
+			if len(next) == 0 {
+				next = []string{auth.AllTypes}
+			}
+		}
+		out = append(out, next...)
+		current = next
+	}
+	return out
+}
+
+// filterEntries drops the entries of a search Bundle that the caller may
+// not read: included resources of types it has no read permission for,
+// and, when confined to a patient, resources outside that compartment.
+func (a *API) filterEntries(r *http.Request, bundle fhir.Object, patient string) {
+	p := principalOf(r.Context())
+	entries, _ := bundle["entry"].([]any)
+	if p == nil || len(entries) == 0 {
+		return
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		em, _ := e.(fhir.Object)
+		res, _ := em["resource"].(fhir.Object)
+		typ := fhir.ResourceType(res)
+		if search, _ := em["search"].(fhir.Object); search["mode"] == "outcome" {
+			kept = append(kept, e)
+			continue
+		}
+		if _, err := p.Allow(typ, auth.PermRead); err != nil {
+			continue
+		}
+		if patient != "" {
+			id, _ := res["id"].(string)
+			if a.compartmentParam(typ) == "" || !a.inCompartment(typ, id, res, patient) {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	if len(kept) == 0 {
+		delete(bundle, "entry")
+	} else {
+		bundle["entry"] = kept
+	}
+}
+
+// checkBundle decides each entry of a batch or transaction on its own, as
+// if it were sent alone; any refusal refuses the Bundle. Entries that
+// patient/ scopes alone would allow are refused (they cannot be confined
+// inside a Bundle in this release).
+func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Object) error {
+	if principalOf(r.Context()) == nil {
+		return nil
+	}
+	entries, _ := bundle["entry"].([]any)
+	for i, e := range entries {
+		at := "Bundle.entry[" + strconv.Itoa(i) + "].request"
+		em, _ := e.(map[string]any)
+		req, _ := em["request"].(map[string]any)
+		method, _ := req["method"].(string)
+		raw, _ := req["url"].(string)
+		path, query, _ := strings.Cut(raw, "?")
+		parts := strings.Split(strings.Trim(path, "/"), "/")
+		typ := parts[0]
+		var perm auth.Perm
+		switch method {
+		case http.MethodGet, http.MethodHead:
+			perm = auth.PermRead
+			if len(parts) == 1 || parts[1] == "_search" {
+				perm = auth.PermSearch
+			}
+		case http.MethodPost:
+			perm = auth.PermCreate
+		case http.MethodPut, http.MethodPatch:
+			perm = auth.PermUpdate
+		case http.MethodDelete:
+			perm = auth.PermDelete
+		default:
+			continue // the service refuses it
+		}
+		if query != "" || req["ifNoneExist"] != nil {
+			perm |= auth.PermSearch
+		}
+		if typ == "" || strings.HasPrefix(typ, "$") || strings.HasPrefix(typ, "_") {
+			typ = auth.AllTypes
+		}
+		access, err := allow(w, r, typ, perm)
+		if err != nil {
+			fe := fhir.AsError(err)
+			return fe.At(at)
+		}
+		if access.Patient != "" {
+			return forbidden(w, fhir.Errorf(fhir.IssueForbidden, "a patient/ scope cannot be confined inside a Bundle in this release").At(at))
+		}
+		q, _ := url.ParseQuery(query)
+		if q.Has("_include") || q.Has("_revinclude") {
+			if _, err := allow(w, r, auth.AllTypes, auth.PermRead); err != nil {
+				return fhir.Errorf(fhir.IssueForbidden, "_include and _revinclude inside a Bundle need read access to every type").At(at)
+			}
+		}
+		if err := a.checkSearchTypes(w, r, typ, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
