@@ -356,7 +356,7 @@ type messageJSON struct {
 	Attempts          int          `json:"attempts"`
 	DuplicateOf       int64        `json:"duplicateOf,omitempty"`
 	ProcessedAt       *time.Time   `json:"processedAt,omitempty"`
-	PublishedAt       *time.Time   `json:"publishedAt,omitempty"`
+	Published         bool         `json:"published"`
 	Resources         []string     `json:"resources,omitempty"`
 	// Raw is the message text when it is valid UTF-8 (segments end with
 	// CR), else RawBase64 holds its bytes.
@@ -378,9 +378,7 @@ func toJSON(m *store.HL7Message, withRaw bool) messageJSON {
 	if !m.ProcessedAt.IsZero() {
 		j.ProcessedAt = &m.ProcessedAt
 	}
-	if !m.PublishedAt.IsZero() {
-		j.PublishedAt = &m.PublishedAt
-	}
+	j.Published = m.Published
 	if withRaw {
 		if utf8.Valid(m.Raw) {
 			j.Raw = string(m.Raw)

@@ -65,7 +65,8 @@ type HL7Message struct {
 	// duplicates and conflicts.
 	DuplicateOf int64
 	ProcessedAt time.Time // zero until processed
-	PublishedAt time.Time // zero until on the hl7v2.inbound topic
+	// Published says an accepted message is on the hl7v2.inbound topic.
+	Published bool
 	// Resources are the Type/id/_history/n the message's processing wrote.
 	Resources []string
 }
@@ -113,7 +114,7 @@ type MessageStore interface {
 	// *fhir.Error (invalid).
 	Messages(ctx context.Context, q MessageQuery) (*MessagePage, error)
 	// MarkPublished records that the messages are on the inbound topic.
-	MarkPublished(ctx context.Context, ids []int64, at time.Time) error
+	MarkPublished(ctx context.Context, ids []int64) error
 	// Unpublished returns up to limit accepted messages received before
 	// the given time that are not yet published, oldest first, with Raw.
 	Unpublished(ctx context.Context, before time.Time, limit int) ([]*HL7Message, error)

@@ -125,7 +125,7 @@ func (h *hub) message(t *testing.T, control string) row {
 func (h *hub) lookup(control string) (row, error) {
 	var r row
 	err := h.conn.QueryRow(context.Background(), `SELECT id, status, ack_code, error, attempts, resources,
-		published_at IS NOT NULL, (SELECT count(*) FROM hl7_message d WHERE d.duplicate_of = m.id AND d.status = 'duplicate')
+		NOT EXISTS (SELECT FROM hl7_message_unpublished u WHERE u.id = m.id), (SELECT count(*) FROM hl7_message d WHERE d.duplicate_of = m.id AND d.status = 'duplicate')
 		FROM hl7_message m WHERE control_id = $1 AND claims_key`, control).
 		Scan(&r.id, &r.status, &r.ack, &r.reason, &r.attempts, &r.resources, &r.published, &r.duplicateCount)
 	return r, err

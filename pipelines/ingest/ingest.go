@@ -39,7 +39,7 @@ import (
 type Messages interface {
 	Message(ctx context.Context, id int64) (*store.HL7Message, error)
 	FinishMessage(ctx context.Context, id int64, o store.MessageOutcome) error
-	MarkPublished(ctx context.Context, ids []int64, at time.Time) error
+	MarkPublished(ctx context.Context, ids []int64) error
 }
 
 // Receiver stores a message seen for the first time (intake.Intake).
@@ -340,7 +340,7 @@ func (p *Pipeline) stored(ctx context.Context, rec kafka.Record) (*store.HL7Mess
 	}
 	// It is on the topic already: the intake's repair loop must not
 	// publish it again.
-	if err := p.cfg.Messages.MarkPublished(ctx, []int64{m.ID}, p.cfg.Now().UTC()); err != nil {
+	if err := p.cfg.Messages.MarkPublished(ctx, []int64{m.ID}); err != nil {
 		return nil, err
 	}
 	if m.Status != store.MessageReceived {

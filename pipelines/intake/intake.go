@@ -32,7 +32,7 @@ import (
 // Store is the part of the message store intake uses.
 type Store interface {
 	ReceiveMessages(ctx context.Context, ms []*store.HL7Message) ([]*store.HL7Message, error)
-	MarkPublished(ctx context.Context, ids []int64, at time.Time) error
+	MarkPublished(ctx context.Context, ids []int64) error
 	Unpublished(ctx context.Context, before time.Time, limit int) ([]*store.HL7Message, error)
 	// Message reads one message with Raw (only the after-commit mode
 	// uses it).

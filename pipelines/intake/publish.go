@@ -105,7 +105,7 @@ func (in *Intake) publishBatch(ctx context.Context, ms []*store.HL7Message) bool
 		in.log.Warn("hl7 messages not published; the repair loop retries", "count", len(ms), "first_id", ids[0], "err", err)
 		return false
 	}
-	if err := in.cfg.Store.MarkPublished(ctx, ids, in.cfg.Now().UTC()); err != nil {
+	if err := in.cfg.Store.MarkPublished(ctx, ids); err != nil {
 		// Published but not marked: the repair loop publishes them again,
 		// and consumers de-duplicate by message id.
 		in.log.Warn("hl7 messages published but not marked", "count", len(ms), "first_id", ids[0], "err", err)

@@ -45,7 +45,7 @@ func waitPublished(t *testing.T, s interface {
 		require.NoError(t, err)
 		published := 0
 		for _, m := range page.Messages {
-			if !m.PublishedAt.IsZero() {
+			if m.Published {
 				published++
 			}
 		}

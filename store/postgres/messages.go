@@ -23,16 +23,16 @@ var _ store.MessageStore = (*Store)(nil)
 const messageColumns = `id, received_at, channel, peer, sending_app, sending_facility, receiving_app,
 	receiving_facility, control_id, message_type, trigger_event, structure, version, patient_id,
 	patient_id_system, status, ack_code, error, attempts, coalesce(duplicate_of, 0), processed_at,
-	published_at, resources`
+	claims_key AND NOT EXISTS (SELECT FROM hl7_message_unpublished u WHERE u.id = hl7_message.id), resources`
 
 func scanMessage(row pgx.Row, withRaw bool) (*store.HL7Message, error) {
 	m := new(store.HL7Message)
-	var processed, published *time.Time
+	var processed *time.Time
 	var status string
 	dest := []any{&m.ID, &m.ReceivedAt, &m.Channel, &m.Peer, &m.SendingApp, &m.SendingFacility, &m.ReceivingApp,
 		&m.ReceivingFacility, &m.ControlID, &m.Type, &m.Trigger, &m.Structure, &m.Version, &m.PatientID,
 		&m.PatientIDSystem, &status, &m.AckCode, &m.Error, &m.Attempts, &m.DuplicateOf, &processed,
-		&published, &m.Resources}
+		&m.Published, &m.Resources}
 	if withRaw {
 		dest = append(dest, &m.Raw)
 	}
@@ -42,9 +42,6 @@ func scanMessage(row pgx.Row, withRaw bool) (*store.HL7Message, error) {
 	m.Status = store.MessageStatus(status)
 	if processed != nil {
 		m.ProcessedAt = *processed
-	}
-	if published != nil {
-		m.PublishedAt = *published
 	}
 	return m, nil
 }
@@ -61,12 +58,16 @@ func bodyHash(raw []byte) []byte {
 	return sum[:]
 }
 
-const insertMessageSQL = `INSERT INTO hl7_message (received_at, raw, body_hash, channel, peer, sending_app,
+// insertMessageSQL stores a message and queues a claimant for publishing
+// (hl7_message_unpublished) in one statement.
+const insertMessageSQL = `WITH m AS (INSERT INTO hl7_message (received_at, raw, body_hash, channel, peer, sending_app,
 	sending_facility, receiving_app, receiving_facility, control_id, message_type, trigger_event, structure,
 	version, patient_id, patient_id_system, status, ack_code, error, attempts, duplicate_of, claims_key)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, nullif($21, 0), $22)
 ON CONFLICT (sending_facility, control_id) WHERE claims_key DO NOTHING
-RETURNING id`
+RETURNING id, claims_key),
+q AS (INSERT INTO hl7_message_unpublished (id) SELECT id FROM m WHERE claims_key)
+SELECT id FROM m`
 
 func insertArgs(m *store.HL7Message, hash []byte) []any {
 	return []any{m.ReceivedAt, m.Raw, hash, m.Channel, m.Peer, m.SendingApp,
@@ -188,11 +189,11 @@ func (s *Store) Message(ctx context.Context, id int64) (*store.HL7Message, error
 }
 
 // MarkPublished implements store.MessageStore.
-func (s *Store) MarkPublished(ctx context.Context, ids []int64, at time.Time) error {
+func (s *Store) MarkPublished(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE hl7_message SET published_at = $2 WHERE id = ANY($1) AND published_at IS NULL`, ids, at)
+	_, err := s.pool.Exec(ctx, `DELETE FROM hl7_message_unpublished WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return fmt.Errorf("postgres: mark published: %w", err)
 	}
@@ -202,7 +203,7 @@ func (s *Store) MarkPublished(ctx context.Context, ids []int64, at time.Time) er
 // Unpublished implements store.MessageStore.
 func (s *Store) Unpublished(ctx context.Context, before time.Time, limit int) ([]*store.HL7Message, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+messageColumns+`, raw FROM hl7_message
-		WHERE claims_key AND published_at IS NULL AND received_at < $1 ORDER BY id LIMIT $2`, before, limit)
+		WHERE id IN (SELECT id FROM hl7_message_unpublished) AND received_at < $1 ORDER BY id LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: unpublished: %w", err)
 	}
