@@ -40,6 +40,14 @@ type config struct {
 	KafkaDataDir      string
 	KafkaPartitions   int
 
+	// Authentication and authorisation.
+	Auth         string
+	AuthIssuer   string
+	AuthJWKSURL  string
+	AuthAudience string
+	AuthKeyFile  string
+	AuthTokenTTL time.Duration
+
 	fs *flag.FlagSet
 }
 
@@ -76,8 +84,28 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.KafkaEmbeddedAddr, "kafka-embedded-addr", "127.0.0.1:9092", "listen address of the embedded Kafka-protocol broker (port 0: any free port)")
 	str(&c.KafkaDataDir, "kafka-data-dir", "./var/kafka", "where the embedded broker keeps its topics across restarts; empty keeps them in memory")
 	intVar(fs, &c.KafkaPartitions, "kafka-partitions", 6, "partitions of topics fhirhub creates")
+	authFlags(fs, c)
 	return fs
 }
+
+// authFlags defines the flags shared by serve and token.
+func authFlags(fs *flag.FlagSet, c *config) {
+	str := func(p *string, name, def, usage string) {
+		fs.StringVar(p, name, envOr(name, def), usage+" (env "+envName(name)+")")
+	}
+	str(&c.Auth, "auth", authOn, "on: every FHIR and admin request needs a bearer token; off: no authentication at all (development only)")
+	str(&c.AuthIssuer, "auth-issuer", "", "iss of an external OAuth2 issuer; its keys come from -auth-jwks-url or its OpenID discovery document. Empty with no -auth-jwks-url: the embedded issuer")
+	str(&c.AuthJWKSURL, "auth-jwks-url", "", "JWK Set URL of the external issuer (RS256/ES256 keys)")
+	str(&c.AuthAudience, "auth-audience", "fhirhub", "aud that tokens must carry")
+	str(&c.AuthKeyFile, "auth-key-file", "./var/auth/issuer-es256.pem", "ES256 private key of the embedded issuer (created, mode 0600, when missing)")
+	durVar(fs, &c.AuthTokenTTL, "auth-admin-token-ttl", 12*time.Hour, "lifetime of the admin token the embedded issuer prints at start")
+}
+
+// Values of -auth.
+const (
+	authOn  = "on"
+	authOff = "off"
+)
 
 // Values of -ack.
 const (
@@ -89,6 +117,12 @@ const (
 func (c *config) check() error {
 	if c.Ack != ackAfterStore && c.Ack != ackAfterCommit {
 		return fmt.Errorf("-ack %q: want %s or %s", c.Ack, ackAfterStore, ackAfterCommit)
+	}
+	if c.Auth != authOn && c.Auth != authOff {
+		return fmt.Errorf("-auth %q: want %s or %s", c.Auth, authOn, authOff)
+	}
+	if c.AuthJWKSURL != "" && c.AuthIssuer == "" {
+		return fmt.Errorf("-auth-jwks-url needs -auth-issuer: the iss its tokens carry")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -42,12 +43,14 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServer starts `fhirhub serve` as a child process and waits until
-// its MLLP port accepts connections.
+// startServer starts `fhirhub serve` as a child process. Its embedded
+// token issuer keeps its key in a temporary directory unless args name an
+// -auth-key-file.
 func startServer(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), "FHIRHUB_TEST_RUN_MAIN=1", "FHIRHUB_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "FHIRHUB_TEST_RUN_MAIN=1", "FHIRHUB_LOG_LEVEL=warn",
+		"FHIRHUB_AUTH_KEY_FILE="+filepath.Join(t.TempDir(), "issuer.pem"))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -55,6 +58,23 @@ func startServer(t *testing.T, args ...string) *exec.Cmd {
 		_, _ = cmd.Process.Wait()
 	})
 	return cmd
+}
+
+// runMain runs the fhirhub command args (token, replay ...) and returns
+// its standard output; it fails the test when the command fails.
+func runMain(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := runMainErr(args...)
+	require.NoError(t, err, "fhirhub %s", args[0])
+	return out
+}
+
+func runMainErr(args ...string) (string, error) {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "FHIRHUB_TEST_RUN_MAIN=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	return string(out), err
 }
 
 func waitListening(t *testing.T, addr string) {

@@ -32,16 +32,19 @@ import (
 // over MLLP and look at what comes out: the ACK bytes, the message store,
 // the FHIR REST API, and the fhir.changes and hl7v2.dlq topics.
 
-// hub is a database and a broker with the servers started on them.
+// hub is a database and a broker with the servers started on them, which
+// share one embedded token issuer key.
 type hub struct {
 	db      string
 	brokers []string
+	keyFile string
+	admin   string // an admin token
 	conn    *pgx.Conn
 	servers []endpoint
 }
 
-// endpoint is one server's addresses.
-type endpoint struct{ http, mllp string }
+// endpoint is one server's addresses and the admin token it accepts.
+type endpoint struct{ http, mllp, token string }
 
 // newHub returns an empty database and broker with one server started with
 // the extra flags.
@@ -50,7 +53,8 @@ func newHub(t *testing.T, extra ...string) *hub {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	h := &hub{db: pgtest.URL(t), brokers: kafkatest.Brokers(t)}
+	h := &hub{db: pgtest.URL(t), brokers: kafkatest.Brokers(t), keyFile: filepath.Join(t.TempDir(), "issuer.pem")}
+	h.admin = strings.TrimSpace(runMain(t, "token", "-auth-key-file", h.keyFile, "-role", "admin", "-scope", "user/*.cruds"))
 	h.serve(t, extra...)
 	conn, err := pgx.Connect(context.Background(), h.db)
 	require.NoError(t, err)
@@ -62,9 +66,9 @@ func newHub(t *testing.T, extra ...string) *hub {
 // serve starts one more server on the hub's database and broker.
 func (h *hub) serve(t *testing.T, extra ...string) endpoint {
 	t.Helper()
-	e := endpoint{http: freePort(t), mllp: freePort(t)}
+	e := endpoint{http: freePort(t), mllp: freePort(t), token: h.admin}
 	args := append([]string{"-database-url", h.db, "-kafka-brokers", strings.Join(h.brokers, ","),
-		"-http-addr", e.http, "-mllp-addr", e.mllp}, extra...)
+		"-http-addr", e.http, "-mllp-addr", e.mllp, "-auth-key-file", h.keyFile}, extra...)
 	startServer(t, args...)
 	waitListening(t, e.mllp) // listened on last
 	h.servers = append(h.servers, e)
@@ -171,7 +175,10 @@ func (h *hub) versions(t *testing.T) int {
 // get reads a FHIR resource over REST (path: Type/id or Type/id/_history/n).
 func get(t *testing.T, e endpoint, path string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get("http://" + e.http + "/fhir/" + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+e.http+"/fhir/"+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -307,12 +314,10 @@ func TestEndToEnd(t *testing.T) {
 		// The last message of each patient: replaying an older one over
 		// newer data is the out-of-order protection's subject.
 		before := h.versions(t)
-		for _, filter := range []string{"type=OMI", "type=ORM", "trigger=A03"} {
-			resp, err := http.Post("http://"+srv.http+"/admin/hl7v2/messages/$replay?status=processed&"+filter, "", nil)
-			require.NoError(t, err)
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+		for _, filter := range [][]string{{"-type", "OMI"}, {"-type", "ORM"}, {"-trigger", "A03"}} {
+			// fhirhub replay, with the token in FHIRHUB_TOKEN.
+			t.Setenv("FHIRHUB_TOKEN", h.admin)
+			runMain(t, append([]string{"replay", "-server", "http://" + srv.http, "-status", "processed"}, filter...)...)
 		}
 		for _, control := range []string{"OMI-6610", "ORM-7001", "ADT0107"} {
 			r := h.finished(t, control, 2)

@@ -4,6 +4,7 @@
 //	fhirhub migrate   apply database migrations
 //	fhirhub send      send HL7 v2 files over MLLP and print each ACK
 //	fhirhub replay    re-drive stored HL7 v2 messages (through a running server)
+//	fhirhub token     mint an access token of the embedded issuer
 //	fhirhub version   print the version
 //
 // Configuration is by flags, each with a FHIRHUB_* environment variable
@@ -38,6 +39,8 @@ func main() {
 		err = send(ctx, os.Args[2:])
 	case "replay":
 		err = replay(ctx, os.Args[2:])
+	case "token":
+		err = token(ctx, os.Args[2:])
 	case "version", "-version", "--version":
 		fmt.Println("fhirhub", version)
 	case "help", "-h", "--help":
@@ -64,6 +67,7 @@ commands:
             and print one line per ACK; exits 1 when any was not accepted
   replay    ask a running server to re-drive stored HL7 v2 messages chosen
             by filters (-status error -type ORU ...)
+  token     mint an access token for local use (-role doctor -scope 'user/*.read')
   version   print the version
 `)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -17,6 +18,7 @@ import (
 func replay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	server := fs.String("server", envOr("replay-server", "http://localhost:8080"), "base URL of the fhirhub server (env FHIRHUB_REPLAY_SERVER)")
+	token := fs.String("token", os.Getenv("FHIRHUB_TOKEN"), "bearer token of the admin or integration role (env FHIRHUB_TOKEN; `fhirhub token -role admin`)")
 	filters := map[string]*string{}
 	for _, f := range []struct{ name, usage string }{
 		{"status", "messages with this status: error, processed or received"},
@@ -32,7 +34,7 @@ func replay(ctx context.Context, args []string) error {
 		filters[f.name] = fs.String(f.name, "", f.usage)
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: fhirhub replay [-server URL] FILTER... (at least one filter)")
+		fmt.Fprintln(fs.Output(), "usage: fhirhub replay [-server URL] [-token TOKEN] FILTER... (at least one filter)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +56,9 @@ func replay(ctx context.Context, args []string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
+	}
+	if *token != "" {
+		req.Header.Set("Authorization", "Bearer "+*token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

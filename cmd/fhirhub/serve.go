@@ -121,10 +121,19 @@ func serve(ctx context.Context, args []string) error {
 	} else if n > 0 {
 		log.Info("registered stored SearchParameters", "count", n)
 	}
-	api, err := rest.New(rest.Config{
+	authn, err := setupAuth(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	rcfg := rest.Config{
 		Service: svc, BaseURL: cfg.BaseURL, ResourceTypes: validator.ResourceTypes(),
 		Reference: googlefhir.Validate, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Version: version,
-	})
+		SMART: authn.smart,
+	}
+	if authn.verifier != nil {
+		rcfg.Auth = authn.verifier
+	}
+	api, err := rest.New(rcfg)
 	if err != nil {
 		return err
 	}
@@ -142,10 +151,14 @@ func serve(ctx context.Context, args []string) error {
 	}
 	stops = append(stops, func() { _ = producer.Close() })
 
-	adminAPI, err := admin.New(admin.Config{Messages: st, Logger: log,
+	acfg := admin.Config{Messages: st, Logger: log,
 		Replay: func(ctx context.Context, q store.MessageQuery) (int, error) {
 			return intake.Replay(ctx, st, producer, kafka.TopicHL7Inbound, q)
-		}})
+		}}
+	if authn.verifier != nil {
+		acfg.Auth = authn.verifier
+	}
+	adminAPI, err := admin.New(acfg)
 	if err != nil {
 		return err
 	}
@@ -177,6 +190,13 @@ func serve(ctx context.Context, args []string) error {
 	mux.Handle("/fhir/", api.Handler())
 	mux.Handle("/fhir", api.Handler())
 	mux.Handle("/admin/", adminAPI.Handler())
+	if authn.issuer != nil {
+		jwks := authn.issuer.JWKS()
+		mux.HandleFunc(jwksPath, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/jwk-set+json")
+			w.Write(jwks)
+		})
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -194,7 +214,11 @@ func serve(ctx context.Context, args []string) error {
 	if mllpServer != nil {
 		extra["mllp"] = mllpServer.Addr().String()
 	}
+	extra["auth"] = authSummary(&cfg, authn)
 	cfg.print(os.Stderr, extra)
+	if err := authn.printAdminToken(cfg.AuthTokenTTL); err != nil {
+		return err
+	}
 	log.Info("serving FHIR API", "url", cfg.BaseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -218,4 +242,14 @@ func serve(ctx context.Context, args []string) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	return nil
+}
+
+func authSummary(cfg *config, a *authSetup) string {
+	switch {
+	case a.verifier == nil:
+		return "OFF (development only)"
+	case a.issuer != nil:
+		return "embedded issuer, key " + cfg.AuthKeyFile
+	}
+	return "issuer " + cfg.AuthIssuer + ", keys " + a.smart.JWKSURI
 }
