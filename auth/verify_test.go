@@ -106,12 +106,17 @@ func sign(t *testing.T, method jwt.SigningMethod, kid string, key any, c *auth.C
 
 func (p *idp) verifier(t *testing.T, minRefresh time.Duration) *auth.Verifier {
 	t.Helper()
+	return p.verifierAt(t, minRefresh, func() time.Time { return now })
+}
+
+func (p *idp) verifierAt(t *testing.T, minRefresh time.Duration, clock func() time.Time) *auth.Verifier {
+	t.Helper()
 	jc := auth.DefaultJWKSConfig()
-	jc.URL, jc.MinRefresh, jc.Now = p.srv.URL, minRefresh, func() time.Time { return now }
+	jc.URL, jc.MinRefresh, jc.Now = p.srv.URL, minRefresh, clock
 	keys, err := auth.NewJWKS(jc)
 	require.NoError(t, err)
 	vc := auth.DefaultVerifierConfig()
-	vc.Keys, vc.Issuer, vc.Audience, vc.Now = keys, issuer, audience, func() time.Time { return now }
+	vc.Keys, vc.Issuer, vc.Audience, vc.Now = keys, issuer, audience, clock
 	v, err := auth.NewVerifier(vc)
 	require.NoError(t, err)
 	return v
@@ -253,4 +258,30 @@ func TestBearerToken(t *testing.T) {
 		assert.Equal(t, want, got, h)
 		assert.Equal(t, want != "", ok, h)
 	}
+}
+
+func TestVerifyRemembersTokensNoLongerThanTheyLast(t *testing.T) {
+	p := newIDP(t)
+	clock := now
+	v := p.verifierAt(t, time.Minute, func() time.Time { return clock })
+	tok := sign(t, jwt.SigningMethodES256, "ec-1", p.ec, claims(func(c *auth.Claims) {
+		c.ExpiresAt = jwt.NewNumericDate(now.Add(30 * time.Second))
+	}))
+	first, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	again, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	assert.Same(t, first, again, "remembered")
+
+	clock = now.Add(45 * time.Second) // past exp, within the leeway
+	_, err = v.Verify(context.Background(), tok)
+	assert.NoError(t, err, "the leeway still applies")
+	clock = now.Add(2 * time.Minute)
+	_, err = v.Verify(context.Background(), tok)
+	assert.Error(t, err, "a remembered token still expires")
+
+	// A tampered copy is not a remembered token.
+	parts := strings.Split(tok, ".")
+	_, err = v.Verify(context.Background(), parts[0]+"."+parts[1]+"x."+parts[2])
+	assert.Error(t, err)
 }
