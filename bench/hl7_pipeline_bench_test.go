@@ -26,16 +26,17 @@ import (
 )
 
 // uniqueMix returns n messages of the testdata mix, each with its own
-// control id, patient identifiers (PID-3, MRG-1), visit number (PV1-19)
-// and order numbers (ORC-2/3, OBR-2/3), so that every message writes new
-// resources as a real feed would.
+// control id, patient identifiers (PID-3, MRG-1), visit number (PV1-19),
+// order numbers (ORC-2/3, OBR-2/3) and policy (IN1-36, IN1-49), so that
+// every message writes new resources as a real feed would; they share the
+// practitioners, the wards and 64 beds.
 func uniqueMix(tb testing.TB, n int) [][]byte {
 	mix := hl7Mix(tb)
 	templates := make([][]byte, len(mix))
 	for i, m := range mix {
 		templates[i] = m.Encode()
 	}
-	keys := map[string][]int{"PID": {3}, "MRG": {1}, "PV1": {19}, "ORC": {2, 3}, "OBR": {2, 3}}
+	keys := map[string][]int{"PID": {3}, "MRG": {1}, "PV1": {19}, "ORC": {2, 3}, "OBR": {2, 3}, "IN1": {36, 49}}
 	out := make([][]byte, n)
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	for i := range out {
@@ -56,6 +57,9 @@ func uniqueMix(tb testing.TB, n int) [][]byte {
 		for _, p := range paths {
 			path, value, _ := strings.Cut(p, "|")
 			require.NoError(tb, m.Set(path, value))
+		}
+		if pv1 := m.Segment("PV1", 1); pv1.Field(3).Comp(3).String() != "" {
+			require.NoError(tb, m.Set("PV1-3.3", strconv.Itoa(i%64)))
 		}
 		out[i] = m.Encode()
 	}

@@ -291,7 +291,7 @@ func conditionalCriteria(entries []*entry) []criterion {
 }
 
 // lockUnmatched resolves the criteria of the conditional entries before
-// any entry runs: it searches each once; takes, sorted, the locks of
+// any entry runs: it searches each once; takes, in one order, the locks of
 // those that match nothing (their entries may create); searches those
 // again, now that a transaction that held a lock has committed; and gives
 // each entry what its criteria matched. Invalid criteria are left to their
@@ -317,11 +317,8 @@ func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []criter
 	if len(locks) == 0 {
 		return nil
 	}
-	slices.Sort(locks)
-	for _, name := range slices.Compact(locks) {
-		if err := tx.Lock(ctx, name); err != nil {
-			return err
-		}
+	if err := tx.Lock(ctx, locks...); err != nil {
+		return err
 	}
 	for _, c := range unmatched {
 		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)

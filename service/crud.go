@@ -337,14 +337,7 @@ func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria 
 	q.Count = 2
 	q.Total = store.TotalNone
 	q.Include, q.RevInclude, q.Sort = nil, nil, nil
-	lock := func() error {
-		for _, name := range CriteriaLocks(typ, params) {
-			if err := tx.Lock(ctx, name); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	lock := func() error { return tx.Lock(ctx, CriteriaLocks(typ, params)...) }
 	if mode == lockAlways {
 		if err := lock(); err != nil {
 			return nil, err

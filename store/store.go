@@ -80,10 +80,11 @@ type Tx interface {
 	// existing deletion version (with ErrDeleted) when already deleted. With
 	// ifVersion > 0 it returns ErrVersionConflict unless current.
 	Delete(ctx context.Context, typ, id string, ifVersion int64) (*Resource, error)
-	// Lock takes a lock named key until the transaction ends, so that
-	// concurrent conditional interactions with the same criteria run one
-	// after another.
-	Lock(ctx context.Context, key string) error
+	// Lock takes the locks with these names until the transaction ends,
+	// so that concurrent conditional interactions with the same criteria
+	// run one after another. The locks of one call are taken in one order,
+	// the same in every transaction.
+	Lock(ctx context.Context, names ...string) error
 }
 
 // Store is a FHIR resource store.

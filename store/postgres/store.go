@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -234,9 +235,27 @@ func (s *Store) Create(ctx context.Context, obj fhir.Object) (*store.Resource, e
 	return res, nil
 }
 
-// Lock implements store.Tx with a transaction-scoped advisory lock.
-func (t *tx) Lock(ctx context.Context, name string) error {
-	if _, err := t.q.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key("lock", name)); err != nil {
+// Lock implements store.Tx with transaction-scoped advisory locks, all in
+// one statement. They are taken in the order of their 64-bit keys (unnest
+// reads the array in order): one order for every transaction is what
+// keeps two that share locks from deadlocking.
+func (t *tx) Lock(ctx context.Context, names ...string) error {
+	keys := make([]int64, len(names))
+	for i, n := range names {
+		keys[i] = key("lock", n)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var err error
+	switch len(keys) {
+	case 0:
+		return nil
+	case 1:
+		_, err = t.q.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", keys[0])
+	default:
+		_, err = t.q.Exec(ctx, "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k", keys)
+	}
+	if err != nil {
 		return fmt.Errorf("postgres: lock: %w", err)
 	}
 	return nil
@@ -298,30 +317,64 @@ type current struct {
 
 // lockCurrent returns the current row of Type/id locked for update, or nil.
 func (t *tx) lockCurrent(ctx context.Context, typ, id string) (*current, error) {
+	return t.current(ctx, typ, id, " FOR UPDATE")
+}
+
+// current returns the current row of Type/id, or nil; lock is "" or a
+// locking clause.
+func (t *tx) current(ctx context.Context, typ, id, lock string) (*current, error) {
 	c := &current{}
 	err := t.q.QueryRow(ctx, `SELECT rid, version, last_updated, deleted, content FROM resource
-		WHERE type = $1 AND id = $2 FOR UPDATE`, typ, id).Scan(&c.rid, &c.version, &c.lastUpdated, &c.deleted, &c.content)
+		WHERE type = $1 AND id = $2`+lock, typ, id).Scan(&c.rid, &c.version, &c.lastUpdated, &c.deleted, &c.content)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: lock row: %w", err)
+		return nil, fmt.Errorf("postgres: read row: %w", err)
 	}
 	return c, nil
 }
 
+// unchanged returns the current version of obj's resource when obj equals
+// it apart from meta.versionId and meta.lastUpdated (and ifVersion, when
+// set, is current), else nil. It reads without a row lock: an update
+// that changes nothing then does not wait for concurrent writers of the
+// resource (the practitioner or ward that every HL7 v2 message restates),
+// and is as if it ran before them.
+// missing reports that there was no row: the caller may insert at once.
+func (t *tx) unchanged(ctx context.Context, obj fhir.Object, ifVersion int64, method string) (res *store.Resource, missing bool, err error) {
+	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
+	cur, err := t.current(ctx, typ, id, "")
+	if err != nil || cur == nil || cur.deleted || (ifVersion > 0 && ifVersion != cur.version) {
+		return nil, cur == nil && err == nil, err
+	}
+	// The version metadata Put sets again when it writes.
+	fhir.SetMeta(obj, strconv.FormatInt(cur.version, 10), cur.lastUpdated)
+	content := fhir.MarshalJSON(obj)
+	if !bytes.Equal(content, []byte(cur.content)) {
+		return nil, false, nil
+	}
+	return &store.Resource{Type: typ, ID: id, Version: cur.version, LastUpdated: cur.lastUpdated, Method: method, Content: content}, false, nil
+}
+
 // Put implements store.Tx.
 func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method string) (*store.Resource, bool, error) {
+	res, missing, err := t.unchanged(ctx, obj, ifVersion, method)
+	if res != nil || err != nil {
+		return res, false, err
+	}
 	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
 	var cur *current
 	for {
-		var err error
-		if cur, err = t.lockCurrent(ctx, typ, id); err != nil {
-			return nil, false, err
+		if !missing { // known missing: insert, which finds a concurrent row
+			if cur, err = t.lockCurrent(ctx, typ, id); err != nil {
+				return nil, false, err
+			}
+			if cur != nil {
+				break
+			}
 		}
-		if cur != nil {
-			break
-		}
+		missing = false
 		if ifVersion > 0 {
 			return nil, false, fmt.Errorf("postgres: update %s/%s: %w", typ, id, store.ErrNotFound)
 		}
