@@ -6,6 +6,7 @@ package pgtest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -100,12 +101,8 @@ func URL(tb testing.TB) string {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 			tb.Fatalf("pgtest: %v", err)
 		}
-		cfg, err := pgx.ParseConfig(adminDB)
-		if err != nil {
-			tb.Fatalf("pgtest: %v", err)
-		}
 		tb.Cleanup(func() { dropDatabase(tb, adminDB, name) })
-		return strings.Replace(adminDB, "/"+cfg.Database, "/"+name, 1)
+		return withDatabase(adminDB, name)
 	default:
 		tb.Fatal("pgtest: no PostgreSQL: call pgtest.Main from TestMain (make test provides the server)")
 		return ""
@@ -169,4 +166,15 @@ func sanitize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// withDatabase returns the connection string dsn naming database name
+// instead: a URL gets it as its path; a keyword/value string gets a
+// dbname, which overrides an earlier one.
+func withDatabase(dsn, name string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + name
+		return u.String()
+	}
+	return dsn + " dbname=" + name
 }
