@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fhirhub/fhirhub/auth"
+	"github.com/fhirhub/fhirhub/auth/httpauth"
 	"github.com/fhirhub/fhirhub/fhir/rest"
 )
 
@@ -19,11 +20,15 @@ import (
 type authSetup struct {
 	verifier *auth.Verifier // nil: -auth=off
 	issuer   *auth.Issuer   // the embedded issuer, or nil
+	token    http.Handler   // its client-credentials endpoint, or nil
 	smart    rest.SMART
 }
 
-// jwksPath is where serve publishes the embedded issuer's keys.
-const jwksPath = "/auth/jwks.json"
+// Where serve publishes the embedded issuer's keys and token endpoint.
+const (
+	jwksPath  = "/auth/jwks.json"
+	tokenPath = "/auth/token"
+)
 
 // setupAuth builds the token verifier: an external issuer's JWKS, or the
 // embedded issuer whose key is in cfg.AuthKeyFile.
@@ -44,6 +49,16 @@ func setupAuth(ctx context.Context, cfg *config, log *slog.Logger) (*authSetup, 
 		s.issuer = iss
 		vc.Keys, vc.Issuer = iss, iss.Name()
 		s.smart = rest.SMART{Issuer: iss.Name(), JWKSURI: origin(cfg.BaseURL) + jwksPath}
+		if cfg.AuthClients != "" {
+			clients, err := auth.LoadClients(cfg.AuthClients)
+			if err != nil {
+				return nil, err
+			}
+			if s.token, err = httpauth.TokenHandler(httpauth.Config{Issuer: iss, Clients: clients, Logger: log}); err != nil {
+				return nil, err
+			}
+			s.smart.TokenEndpoint, s.smart.ClientCredentials = origin(cfg.BaseURL)+tokenPath, true
+		}
 	} else {
 		jwksURL := cfg.AuthJWKSURL
 		if jwksURL == "" {

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fhirhub/fhirhub/auth"
 )
 
 // call sends a request to a server, with token as bearer when not empty.
@@ -39,7 +43,10 @@ func call(t *testing.T, method, url, token string, body []byte) (int, http.Heade
 // and scopes allow, and /metadata, the SMART configuration, the JWKS and
 // health stay public.
 func TestServeIsSecureByDefault(t *testing.T) {
-	h := newHub(t)
+	clients := filepath.Join(t.TempDir(), "clients.json")
+	require.NoError(t, os.WriteFile(clients, []byte(`[{"id":"lis","secretSha256":"`+auth.HashSecret("s3cret")+
+		`","role":"integration","scope":"system/*.cru"}]`), 0o600))
+	h := newHub(t, "-auth-clients-file", clients)
 	base := "http://" + h.servers[0].http
 	fhirBase := base + "/fhir"
 	patient := []byte(`{"resourceType":"Patient","name":[{"family":"Dlamini"}]}`)
@@ -83,12 +90,33 @@ func TestServeIsSecureByDefault(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status, "the operator API is for admin and integration")
 	status, _, _ = call(t, "GET", base+"/admin/hl7v2/messages", h.admin, nil)
 	assert.Equal(t, http.StatusOK, status)
+	var err error
 
 	// fhirhub replay sends its token; without one the server refuses it.
 	t.Setenv("FHIRHUB_TOKEN", "")
-	_, err := runMainErr("replay", "-server", base, "-status", "error")
+	_, err = runMainErr("replay", "-server", base, "-status", "error")
 	assert.Error(t, err, "replay without a token")
 	runMain(t, "replay", "-server", base, "-token", h.admin, "-status", "error")
+
+	// A backend service gets a token with client credentials.
+	req, err := http.NewRequest(http.MethodPost, base+"/auth/token", strings.NewReader("grant_type=client_credentials&scope=system%2F*.cru"))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("lis", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var granted struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&granted))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	status, _, _ = call(t, "POST", fhirBase+"/Patient", granted.AccessToken, patient)
+	assert.Equal(t, http.StatusCreated, status, "system/*.cru as integration")
+	status, _, _ = call(t, "DELETE", fhirBase+"/Patient/"+id, granted.AccessToken, nil)
+	assert.Equal(t, http.StatusForbidden, status, "no d in its scopes nor its role")
+	_, _, smart := call(t, "GET", fhirBase+"/.well-known/smart-configuration", "", nil)
+	assert.Equal(t, base+"/auth/token", strings.Replace(smart["token_endpoint"].(string), "localhost", "127.0.0.1", 1))
 
 	// A token from another key (another ./var) is refused.
 	foreign := strings.TrimSpace(runMain(t, "token", "-auth-key-file", t.TempDir()+"/other.pem", "-role", "admin"))

@@ -46,6 +46,7 @@ type config struct {
 	AuthJWKSURL  string
 	AuthAudience string
 	AuthKeyFile  string
+	AuthClients  string
 	AuthTokenTTL time.Duration
 
 	fs *flag.FlagSet
@@ -98,6 +99,7 @@ func authFlags(fs *flag.FlagSet, c *config) {
 	str(&c.AuthJWKSURL, "auth-jwks-url", "", "JWK Set URL of the external issuer (RS256/ES256 keys)")
 	str(&c.AuthAudience, "auth-audience", "fhirhub", "aud that tokens must carry")
 	str(&c.AuthKeyFile, "auth-key-file", "./var/auth/issuer-es256.pem", "ES256 private key of the embedded issuer (created, mode 0600, when missing)")
+	str(&c.AuthClients, "auth-clients-file", "", "JSON list of backend services ({id, secretSha256, role, scope}) that may get tokens from the embedded issuer's client-credentials endpoint /auth/token; empty: no token endpoint")
 	durVar(fs, &c.AuthTokenTTL, "auth-admin-token-ttl", 12*time.Hour, "lifetime of the admin token the embedded issuer prints at start")
 }
 
@@ -123,6 +125,9 @@ func (c *config) check() error {
 	}
 	if c.AuthJWKSURL != "" && c.AuthIssuer == "" {
 		return fmt.Errorf("-auth-jwks-url needs -auth-issuer: the iss its tokens carry")
+	}
+	if c.AuthClients != "" && (c.AuthIssuer != "" || c.AuthJWKSURL != "") {
+		return fmt.Errorf("-auth-clients-file serves the embedded issuer's token endpoint: it cannot be used with an external -auth-issuer")
 	}
 	return nil
 }

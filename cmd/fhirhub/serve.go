@@ -197,6 +197,9 @@ func serve(ctx context.Context, args []string) error {
 			w.Write(jwks)
 		})
 	}
+	if authn.token != nil {
+		mux.Handle(tokenPath, authn.token)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
