@@ -101,10 +101,14 @@ func nameText(n fhir.Object) string {
 
 // practitioner maps an XCN. With an id (XCN.1) it ensures the
 // Practitioner keyed by that identifier (authority XCN.9, else XCN.14,
-// else the sender), patches its name when the XCN has one, and returns a
-// Reference to it; with a name only it returns a Reference with that
+// else the sender), created with the XCN's name when unknown, and returns
+// a Reference to it; with a name only it returns a Reference with that
 // display and no target, as a person without id cannot be matched; nil
-// for an empty XCN.
+// for an empty XCN. A known Practitioner's name is not rewritten: senders
+// format one person's name differently (with or without a title, initials
+// for given names), and rewriting it made a new version for nearly every
+// message and made all messages naming one clinician wait for each other
+// on that resource. Practitioner master data comes from a staff registry.
 func (b *builder) practitioner(x hl7v2.XCN) fhir.Object {
 	name := nameParts(x.Family.Surname, x.Given, x.Middle, x.Prefix, x.Suffix, x.Degree, x.ProfessionalSuffix)
 	display := ""
@@ -137,9 +141,6 @@ func (b *builder) practitioner(x hl7v2.XCN) fhir.Object {
 		p["name"] = []any{name}
 	}
 	ref := b.ensure("Practitioner", criteria("identifier", tokenOf(ident)), p)
-	if name != nil {
-		b.patch(ref, []any{opAdd("/name", []any{name})})
-	}
 	return reference(ref, display)
 }
 

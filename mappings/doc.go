@@ -65,9 +65,11 @@
 // Patient.generalPractitioner) are written when the resource is created or
 // written whole, and an A08 does not move an existing Encounter. Patient
 // extensions (mother's maiden name, religion) are set at creation only, as
-// a patch can only replace the whole extension list. Practitioner names
-// and bed status (Location.operationalStatus) are patched too; the
-// reference data keeps the meta.source of the message that created it.
+// a patch can only replace the whole extension list. Bed status
+// (Location.operationalStatus) is patched too; a Practitioner is only
+// ensured (created from the first message that names it: senders format
+// one person's name differently). Reference data keeps the meta.source of
+// the message that created it.
 //
 // # What the ingest pipeline adds
 //
