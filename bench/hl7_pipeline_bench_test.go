@@ -27,7 +27,8 @@ import (
 
 // uniqueMix returns n messages of the testdata mix, each with its own
 // control id, patient identifiers (PID-3, MRG-1), visit number (PV1-19),
-// order numbers (ORC-2/3, OBR-2/3) and policy (IN1-36, IN1-49), so that
+// order, group, accession and specimen numbers and study (ORC-2/3/4,
+// OBR-2/3/18, SPM-2, IPC-1/3, ZDS-1) and policy (IN1-36, IN1-49), so that
 // every message writes new resources as a real feed would; they share the
 // practitioners, the wards and 64 beds.
 func uniqueMix(tb testing.TB, n int) [][]byte {
@@ -36,7 +37,8 @@ func uniqueMix(tb testing.TB, n int) [][]byte {
 	for i, m := range mix {
 		templates[i] = m.Encode()
 	}
-	keys := map[string][]int{"PID": {3}, "MRG": {1}, "PV1": {19}, "ORC": {2, 3}, "OBR": {2, 3}, "IN1": {36, 49}}
+	keys := map[string][]int{"PID": {3}, "MRG": {1}, "PV1": {19}, "ORC": {2, 3, 4}, "OBR": {2, 3, 18}, "IN1": {36, 49},
+		"SPM": {2}, "IPC": {1, 3}, "ZDS": {1}}
 	out := make([][]byte, n)
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	for i := range out {
@@ -57,6 +59,15 @@ func uniqueMix(tb testing.TB, n int) [][]byte {
 		for _, p := range paths {
 			path, value, _ := strings.Cut(p, "|")
 			require.NoError(tb, m.Set(path, value))
+		}
+		var fillers []string // SPM-2's filler numbers (component 2) too
+		for seg := range m.SegmentsNamed("SPM") {
+			if f := seg.Field(2).Comp(2).String(); f != "" {
+				fillers = append(fillers, fmt.Sprintf("SPM[%d]-2.2", seg.Sequence()), f+suffix)
+			}
+		}
+		for j := 0; j < len(fillers); j += 2 {
+			require.NoError(tb, m.Set(fillers[j], fillers[j+1]))
 		}
 		if pv1 := m.Segment("PV1", 1); pv1.Field(3).Comp(3).String() != "" {
 			require.NoError(tb, m.Set("PV1-3.3", strconv.Itoa(i%64)))
