@@ -292,9 +292,10 @@ func multipleMatches(what string) error {
 		fhir.Errorf(fhir.IssueMultipleMatches, "the %s criteria match more than one resource", what))
 }
 
-// lockMode says when matchCriteria takes the transaction lock named by
-// the canonical criteria, which keeps concurrent conditional interactions
-// with the same criteria from both seeing "no match" and creating twice.
+// lockMode says when matchCriteria takes the transaction locks of the
+// criteria (CriteriaLocks), which keep concurrent conditional interactions
+// whose criteria can match one resource from both seeing "no match" and
+// creating twice.
 type lockMode uint8
 
 const (
