@@ -64,13 +64,36 @@ func (b *sqlBuilder) paramCond(x, code string, sc scope) string {
 	return b.eqAny(x+".param", sc.hashes(func(t string) int64 { return paramKey(t, code) }))
 }
 
-// inIndex returns "rid IN (SELECT x.rid FROM table x WHERE conds AND (alternatives ORed))".
-func inIndex(sc scope, table, x string, conds []string, alternatives []string) string {
+// inIndex returns "rid IN (SELECT x.rid FROM table x WHERE conds AND
+// (alternatives ORed))"; when x is the driving alias (indexAlias), the
+// table is the search's row source r itself and the condition is the
+// subquery's WHERE alone.
+func (b *sqlBuilder) inIndex(sc scope, table, x string, conds []string, alternatives []string) string {
 	all := append([]string(nil), conds...)
 	if len(alternatives) > 0 {
 		all = append(all, orJoin(alternatives))
 	}
-	return sc.col("rid") + " IN (SELECT " + x + ".rid FROM " + table + " " + x + " WHERE " + strings.Join(all, " AND ") + ")"
+	where := strings.Join(all, " AND ")
+	if x == drivingAlias {
+		b.driver = table
+		return where
+	}
+	return sc.col("rid") + " IN (SELECT " + x + ".rid FROM " + table + " " + x + " WHERE " + where + ")"
+}
+
+// drivingAlias is the alias of the search's row source (search.go, matches).
+const drivingAlias = "r"
+
+// indexAlias returns the alias for the index table of a clause on sc that
+// ends in inIndex: drivingAlias for the first such clause on the top-level
+// scope when the builder is looking for a driving table, a fresh alias
+// otherwise.
+func (b *sqlBuilder) indexAlias(prefix string, sc scope) string {
+	if b.wantDriver && b.driver == "" && sc.alias == drivingAlias {
+		b.wantDriver = false
+		return drivingAlias
+	}
+	return b.alias(prefix)
 }
 
 // orJoin returns the disjunction of conds, parenthesised.

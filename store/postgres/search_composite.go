@@ -25,7 +25,7 @@ func (b *sqlBuilder) compositeClause(c *store.Clause, sc scope) (string, error) 
 	if len(c.Components) != 2 || c.Components[0].Type != "token" {
 		return "", notSupported("composite parameter %s is not supported: only token$value pairs are indexed", c.Param)
 	}
-	x := b.alias("c")
+	x := b.indexAlias("c", sc)
 	alts := make([]string, 0, len(c.Values))
 	for i := range c.Values {
 		v := &c.Values[i]
@@ -43,7 +43,7 @@ func (b *sqlBuilder) compositeClause(c *store.Clause, sc scope) (string, error) 
 		}
 		alts = append(alts, h1+" AND "+second)
 	}
-	return inIndex(sc, "idx_composite", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
+	return b.inIndex(sc, "idx_composite", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
 }
 
 // compositeSecond is the condition on the second component of row x.

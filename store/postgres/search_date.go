@@ -27,7 +27,7 @@ func (b *sqlBuilder) dateClause(c *store.Clause, sc scope) (string, error) {
 	if c.Modifier != "" {
 		return "", notSupported("modifier :%s is not supported on date parameter %s", c.Modifier, c.Param)
 	}
-	x := b.alias("d")
+	x := b.indexAlias("d", sc)
 	alts := make([]string, 0, len(c.Values))
 	for i := range c.Values {
 		cond, err := b.dateValue(x+".lo", x+".hi", &c.Values[i])
@@ -39,7 +39,7 @@ func (b *sqlBuilder) dateClause(c *store.Clause, sc scope) (string, error) {
 		}
 		alts = append(alts, cond)
 	}
-	return inIndex(sc, "idx_date", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
+	return b.inIndex(sc, "idx_date", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
 }
 
 // window is a closed range of instants.
@@ -161,7 +161,7 @@ func (b *sqlBuilder) dateRangeClause(group []store.Clause, sc scope) (string, er
 	if len(sc.types) == 0 {
 		return "", invalid("search parameter %s needs a resource type (_type) in a search across types", group[0].Param)
 	}
-	x := b.alias("d")
+	x := b.indexAlias("d", sc)
 	conds := []string{b.paramCond(x, group[0].Param, sc)}
 	win, bounded := window{search.MinTime, search.MaxTime}, false
 	for i := range group {
@@ -178,7 +178,7 @@ func (b *sqlBuilder) dateRangeClause(group []store.Clause, sc scope) (string, er
 	if bounded {
 		conds = append(conds, b.windowCond(x, win))
 	}
-	return inIndex(sc, "idx_date", x, conds, nil), nil
+	return b.inIndex(sc, "idx_date", x, conds, nil), nil
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -11,7 +11,7 @@ func (b *sqlBuilder) numberClause(c *store.Clause, sc scope) (string, error) {
 	if c.Modifier != "" {
 		return "", notSupported("modifier :%s is not supported on number parameter %s", c.Modifier, c.Param)
 	}
-	x := b.alias("n")
+	x := b.indexAlias("n", sc)
 	alts := make([]string, 0, len(c.Values))
 	for i := range c.Values {
 		cond, err := b.numValue(x+".value", x+".lo", x+".hi", &c.Values[i])
@@ -20,7 +20,7 @@ func (b *sqlBuilder) numberClause(c *store.Clause, sc scope) (string, error) {
 		}
 		alts = append(alts, cond)
 	}
-	return inIndex(sc, "idx_number", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
+	return b.inIndex(sc, "idx_number", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
 }
 
 // quantityClause is a quantity search (R4 search.html#quantity) on
@@ -32,7 +32,7 @@ func (b *sqlBuilder) quantityClause(c *store.Clause, sc scope) (string, error) {
 	if c.Modifier != "" {
 		return "", notSupported("modifier :%s is not supported on quantity parameter %s", c.Modifier, c.Param)
 	}
-	x := b.alias("q")
+	x := b.indexAlias("q", sc)
 	alts := make([]string, 0, len(c.Values))
 	for i := range c.Values {
 		v := &c.Values[i]
@@ -51,7 +51,7 @@ func (b *sqlBuilder) quantityClause(c *store.Clause, sc scope) (string, error) {
 		}
 		alts = append(alts, unit+" AND ("+cond+")")
 	}
-	return inIndex(sc, "idx_quantity", x, nil, alts), nil
+	return b.inIndex(sc, "idx_quantity", x, nil, alts), nil
 }
 
 // numValue is the condition of one number or quantity value on the

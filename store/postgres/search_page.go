@@ -258,8 +258,8 @@ type pageRow struct {
 
 // searchPage selects one page of matches into res, with its cursors.
 // It returns the matches' rids, in the order of res.Matches.
-func (r reader) searchPage(ctx context.Context, b *sqlBuilder, where string, q *store.SearchQuery, res *store.SearchResult) ([]int64, error) {
-	sc := scope{alias: "r", types: q.Types}
+func (r reader) searchPage(ctx context.Context, b *sqlBuilder, m matchSet, q *store.SearchQuery, res *store.SearchResult) ([]int64, error) {
+	sc := scope{alias: drivingAlias, types: q.Types}
 	if q.Type != "" {
 		sc.types = []string{q.Type}
 	}
@@ -281,7 +281,7 @@ func (r reader) searchPage(ctx context.Context, b *sqlBuilder, where string, q *
 		count = r.s.cfg.DefaultCount
 	}
 	count = min(count, r.s.cfg.MaxCount)
-	rows, err := r.pageRows(ctx, b, where, cols, cur, count+1)
+	rows, err := r.pageRows(ctx, b, m, cols, cur, count+1)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +322,7 @@ func (r reader) searchPage(ctx context.Context, b *sqlBuilder, where string, q *
 
 // pageRows runs the page query: the matches' rids and sort values in
 // order, limited, then their rows.
-func (r reader) pageRows(ctx context.Context, b *sqlBuilder, where string, cols []sortCol, cur *searchCursor, limit int) ([]pageRow, error) {
+func (r reader) pageRows(ctx context.Context, b *sqlBuilder, m matchSet, cols []sortCol, cur *searchCursor, limit int) ([]pageRow, error) {
 	inner := make([]string, 0, len(cols)+1)
 	outer := make([]string, 0, len(cols))
 	inner = append(inner, "r.rid")
@@ -331,7 +331,7 @@ func (r reader) pageRows(ctx context.Context, b *sqlBuilder, where string, cols 
 		outer = append(outer, "p.k"+strconv.Itoa(i))
 	}
 	reverse := cur != nil && cur.Before
-	sql := "WITH p AS (SELECT m.* FROM (SELECT " + strings.Join(inner, ", ") + " FROM resource r WHERE " + where + ") m"
+	sql := "WITH p AS (SELECT m.* FROM (" + m.selectCols(strings.Join(inner, ", ")) + ") m"
 	if cur != nil {
 		sql += " WHERE " + b.keyset(cols, cur)
 	}

@@ -15,7 +15,7 @@ func (b *sqlBuilder) referenceClause(c *store.Clause, sc scope) (string, error) 
 	if c.Modifier == "identifier" || c.Modifier == "above" || c.Modifier == "below" {
 		return "", notSupported("modifier :%s is not supported on reference parameter %s", c.Modifier, c.Param)
 	}
-	x := b.alias("f")
+	x := b.indexAlias("f", sc)
 	alts := make([]string, 0, len(c.Values))
 	for _, v := range c.Values {
 		switch {
@@ -31,7 +31,7 @@ func (b *sqlBuilder) referenceClause(c *store.Clause, sc scope) (string, error) 
 			alts = append(alts, x+".target_id = "+b.arg(v.RefID))
 		}
 	}
-	return inIndex(sc, "idx_reference", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
+	return b.inIndex(sc, "idx_reference", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
 }
 
 // chainClause is a chained search (R4 search.html#chaining):
@@ -52,10 +52,10 @@ func (b *sqlBuilder) chainClause(c *store.Clause, sc scope) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	x := b.alias("f")
+	x := b.indexAlias("f", sc)
 	targets := "(" + x + ".target_type, " + x + ".target_id) IN (SELECT " + t + ".type, " + t + ".id FROM resource " + t +
 		" WHERE " + b.eqAnyText(t+".type", types) + " AND NOT " + t + ".deleted AND " + inner + ")"
-	return inIndex(sc, "idx_reference", x, []string{b.paramCond(x, c.Param, sc), b.eqAnyText(x+".target_type", types), targets}, nil), nil
+	return b.inIndex(sc, "idx_reference", x, []string{b.paramCond(x, c.Param, sc), b.eqAnyText(x+".target_type", types), targets}, nil), nil
 }
 
 // hasClause is a reverse chain (R4 search.html#has):

@@ -17,7 +17,7 @@ import (
 // (param, norm text_pattern_ops) index answers even in a generic plan of
 // a prepared statement, where LIKE with a bound pattern could not use it.
 func (b *sqlBuilder) stringClause(c *store.Clause, sc scope) (string, error) {
-	x := b.alias("s")
+	x := b.indexAlias("s", sc)
 	alts := make([]string, 0, len(c.Values))
 	for _, v := range c.Values {
 		n := normalize(v.Raw)
@@ -32,7 +32,7 @@ func (b *sqlBuilder) stringClause(c *store.Clause, sc scope) (string, error) {
 			return "", notSupported("modifier :%s is not supported on string parameter %s", c.Modifier, c.Param)
 		}
 	}
-	return inIndex(sc, "idx_string", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
+	return b.inIndex(sc, "idx_string", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
 }
 
 // uriClause is a uri search (R4 search.html#uri): equality by default;
@@ -40,7 +40,7 @@ func (b *sqlBuilder) stringClause(c *store.Clause, sc scope) (string, error) {
 // which the value is an extension: the value itself and each of its
 // prefixes ending in '/' (and the same without that '/').
 func (b *sqlBuilder) uriClause(c *store.Clause, sc scope) (string, error) {
-	x := b.alias("u")
+	x := b.indexAlias("u", sc)
 	alts := make([]string, 0, len(c.Values))
 	for _, v := range c.Values {
 		switch c.Modifier {
@@ -54,7 +54,7 @@ func (b *sqlBuilder) uriClause(c *store.Clause, sc scope) (string, error) {
 			return "", notSupported("modifier :%s is not supported on uri parameter %s", c.Modifier, c.Param)
 		}
 	}
-	return inIndex(sc, "idx_uri", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
+	return b.inIndex(sc, "idx_uri", x, []string{b.paramCond(x, c.Param, sc)}, alts), nil
 }
 
 // uriAbove returns u and its parents: every prefix ending in '/' after

@@ -20,7 +20,12 @@ func (b *sqlBuilder) tokenClause(c *store.Clause, sc scope) (string, error) {
 	default:
 		return "", notSupported("modifier :%s is not supported on token parameter %s", c.Modifier, c.Param)
 	}
-	x := b.alias("k")
+	var x string
+	if c.Modifier == "not" {
+		x = b.alias("k")
+	} else {
+		x = b.indexAlias("k", sc)
+	}
 	alts := make([]string, 0, len(c.Values))
 	for i := range c.Values {
 		alts = append(alts, b.tokenValue(x, c.Param, sc, &c.Values[i]))
@@ -29,7 +34,7 @@ func (b *sqlBuilder) tokenClause(c *store.Clause, sc scope) (string, error) {
 		return "NOT EXISTS (SELECT 1 FROM idx_token " + x + " WHERE " + x + ".rid = " + sc.col("rid") +
 			" AND " + orJoin(alts) + ")", nil
 	}
-	return inIndex(sc, "idx_token", x, nil, alts), nil
+	return b.inIndex(sc, "idx_token", x, nil, alts), nil
 }
 
 // tokenValue is the condition on idx_token row x for one token value.
@@ -69,7 +74,7 @@ func (b *sqlBuilder) tokenTextClause(c *store.Clause, sc scope) string {
 // code joins the type code and the value. Each value's Parts are the type
 // (System, Code) and the identifier value (Code).
 func (b *sqlBuilder) ofTypeClause(c *store.Clause, sc scope) (string, error) {
-	x := b.alias("k")
+	x := b.indexAlias("k", sc)
 	param := c.Param + ":of-type"
 	alts := make([]string, 0, len(c.Values))
 	for _, v := range c.Values {
@@ -80,5 +85,5 @@ func (b *sqlBuilder) ofTypeClause(c *store.Clause, sc scope) (string, error) {
 		alts = append(alts, b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, param, sys, code) }))+
 			" AND "+x+".system = "+b.arg(sys)+" AND "+x+".code = "+b.arg(code))
 	}
-	return inIndex(sc, "idx_token", x, nil, alts), nil
+	return b.inIndex(sc, "idx_token", x, nil, alts), nil
 }
