@@ -60,6 +60,7 @@ func BenchmarkCreate16(b *testing.B) {
 	b.SetParallelism(8) // 8 x GOMAXPROCS(2) = 16 clients
 	var next int64
 	var mu sync.Mutex
+	cpu := startCPU(b, s.store)
 	start := time.Now()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -73,9 +74,11 @@ func BenchmarkCreate16(b *testing.B) {
 	})
 	b.StopTimer()
 	rate := float64(b.N) / time.Since(start).Seconds()
+	goUS, pgUS := cpu.perOp(b.N)
 	baseline := copyBaseline(b, s, docs[:min(b.N, len(docs))])
 	b.ReportMetric(rate, "creates/s")
 	report("create over HTTP, 16 clients: %.0f resources/s; COPY baseline %.0f rows/s; ratio %.2f (target >= 3000/s)", rate, baseline, rate/baseline)
+	report("  CPU per create: %.0f us Go (server and client), %.0f us PostgreSQL: at most %.0f/s on 2 cores", goUS, pgUS, 2e6/(goUS+pgUS))
 }
 
 // BenchmarkTransactionIngest loads the Synthea patient transaction bundles
@@ -106,6 +109,7 @@ func BenchmarkTransactionIngest(b *testing.B) {
 			s.post(b, "", "application/fhir+json", body)
 		}
 		b.StartTimer()
+		cpu := startCPU(b, s.store)
 		start := time.Now()
 		var wg sync.WaitGroup
 		work := make(chan []byte)
@@ -125,10 +129,12 @@ func BenchmarkTransactionIngest(b *testing.B) {
 		wg.Wait()
 		rate := float64(total) / time.Since(start).Seconds()
 		b.StopTimer()
+		goUS, pgUS := cpu.perOp(total)
 		baseline := copyBaseline(b, s, resources)
 		b.ReportMetric(rate, "resources/s")
 		report("transaction ingest of %d Synthea resources (4 clients): %.0f resources/s; COPY baseline %.0f rows/s; ratio %.2f (target >= 3000/s)",
 			total, rate, baseline, rate/baseline)
+		report("  CPU per resource: %.0f us Go (server and client), %.0f us PostgreSQL: at most %.0f/s on 2 cores", goUS, pgUS, 2e6/(goUS+pgUS))
 	}
 }
 

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -35,14 +34,8 @@ func (w *writeStatement) Queue(query string, args ...any) *pgx.QueuedQuery {
 // render writes the parts as CTEs w0, w1... after the given leading
 // arguments, renumbering each part's $2.. after those before it; $1 is
 // left as it is.
-func (w *writeStatement) render(b *strings.Builder, args []any, transform func(string) (string, error)) ([]any, error) {
+func (w *writeStatement) render(b *strings.Builder, args []any) []any {
 	for i, p := range w.parts {
-		if transform != nil {
-			var err error
-			if p, err = transform(p); err != nil {
-				return nil, err
-			}
-		}
 		shift := len(args) - 1
 		p = placeholder.ReplaceAllStringFunc(p, func(m string) string {
 			n, _ := strconv.Atoi(m[1:])
@@ -59,7 +52,7 @@ func (w *writeStatement) render(b *strings.Builder, args []any, transform func(s
 		}
 		fmt.Fprintf(b, "w%d AS (%s)", i, p)
 	}
-	return args, nil
+	return args
 }
 
 // exec runs the gathered parts as one statement, for an existing rid.
@@ -68,48 +61,13 @@ func (w *writeStatement) exec(ctx context.Context, q querier) error {
 		return nil
 	}
 	var b strings.Builder
-	args, err := w.render(&b, []any{w.rid}, nil)
-	if err != nil {
-		return err
-	}
+	args := w.render(&b, []any{w.rid})
 	b.WriteString(" SELECT 1")
-	_, err = q.Exec(ctx, b.String(), args...)
+	_, err := q.Exec(ctx, b.String(), args...)
 	return err
 }
 
 // indexInsertHead is how every index insert of queueInsertIndex selects
-// its rows: the rid as $1 beside the unnested arrays.
+// its rows: the rid as $1 beside the unnested arrays (insertBatch relies
+// on this form).
 const indexInsertHead = "SELECT $1, * FROM unnest("
-
-// execInsert runs, as one statement, the insert of version 1 of typ/id
-// (a first CTE whose RETURNING gives the new rid) together with the
-// gathered history and index inserts, which take that rid in place of $1.
-// Outside a transaction block it is its own transaction: one round trip
-// where BEGIN, INSERT, the index statement and COMMIT take four. It
-// returns the rid, or 0 when typ/id exists already (nothing is written).
-func (w *writeStatement) execInsert(ctx context.Context, q querier, typ, id string, now any, content string) (int64, error) {
-	var b strings.Builder
-	b.WriteString(`WITH r AS (INSERT INTO resource (type, id, version, last_updated, content)
-		VALUES ($1, $2, 1, $3, $4) ON CONFLICT (type, id) DO NOTHING RETURNING rid)`)
-	args, err := w.render(&b, []any{typ, id, now, content}, func(p string) (string, error) {
-		switch {
-		case strings.Contains(p, indexInsertHead):
-			return strings.Replace(p, indexInsertHead, "SELECT r.rid, u.* FROM r CROSS JOIN unnest(", 1) + " AS u", nil
-		case strings.Contains(p, "VALUES ($1,"):
-			head, tail, _ := strings.Cut(p, "VALUES ($1,")
-			tail = strings.TrimSuffix(strings.TrimSpace(tail), ")")
-			return head + "SELECT r.rid," + tail + " FROM r", nil
-		}
-		return "", fmt.Errorf("postgres: statement part cannot take the new rid: %.60s", p)
-	})
-	if err != nil {
-		return 0, err
-	}
-	b.WriteString(" SELECT rid FROM r")
-	var rid int64
-	err = q.QueryRow(ctx, b.String(), args...).Scan(&rid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return rid, err
-}

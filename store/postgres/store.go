@@ -115,7 +115,12 @@ func (s *Store) Transaction(ctx context.Context, fn func(ctx context.Context, tx
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
-			return fn(ctx, &tx{reader: reader{q: ptx, s: s}, s: s})
+			t := &tx{s: s, raw: ptx}
+			t.reader = reader{q: flushing{t}, s: s}
+			if err := fn(ctx, t); err != nil {
+				return err
+			}
+			return t.flush(ctx)
 		})
 		if err == nil || !retryable(err) {
 			return err
@@ -216,10 +221,69 @@ func (r reader) VRead(ctx context.Context, typ, id string, version int64) (*stor
 	return res, nil
 }
 
+// tx is a transaction. Its creates are gathered (see insertBatch) and
+// written together before anything else reads or writes through it, and
+// before it commits, so that every statement sees them.
 type tx struct {
-	reader
-	s *Store
+	reader  // reads through flushing
+	s       *Store
+	raw     querier
+	pending insertBatch
 }
+
+// flush writes the gathered creates.
+func (t *tx) flush(ctx context.Context) error {
+	if err := t.pending.exec(ctx, t.raw); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// flushing is a transaction's querier: it writes the gathered creates
+// before each statement.
+type flushing struct{ t *tx }
+
+func (f flushing) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if err := f.t.flush(ctx); err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	return f.t.raw.Exec(ctx, sql, args...)
+}
+
+func (f flushing) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := f.t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return f.t.raw.Query(ctx, sql, args...)
+}
+
+func (f flushing) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if err := f.t.flush(ctx); err != nil {
+		return errRow{err}
+	}
+	return f.t.raw.QueryRow(ctx, sql, args...)
+}
+
+func (f flushing) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := f.t.flush(ctx); err != nil {
+		return errBatch{err}
+	}
+	return f.t.raw.SendBatch(ctx, b)
+}
+
+// errRow is a pgx.Row that fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// errBatch is a pgx.BatchResults that fails with err.
+type errBatch struct{ err error }
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow{b.err} }
+func (b errBatch) Close() error                     { return b.err }
+func (b errBatch) Tx() pgx.Tx                       { return nil }
 
 // Create implements store.Store: version 1 of obj, written by a single
 // statement that is its own transaction.
@@ -261,50 +325,69 @@ func (t *tx) Lock(ctx context.Context, names ...string) error {
 	return nil
 }
 
-// Create implements store.Tx.
+// Create implements store.Tx. The insert is gathered and written with
+// the transaction's other creates before its next statement or its
+// commit, so a resource that exists already is reported (with
+// ErrVersionConflict) then, or at once when this transaction created it.
 func (t *tx) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
 	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
-	res, err := t.insert(ctx, typ, id, obj, "POST")
+	res, ok, err := t.s.gather(&t.pending, typ, id, obj, "POST")
 	if err != nil {
 		return nil, err
 	}
-	if res == nil {
+	if !ok {
 		return nil, fmt.Errorf("postgres: create %s/%s: %w", typ, id, store.ErrVersionConflict)
+	}
+	if t.pending.Len() >= maxPendingInserts {
+		if err := t.flush(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
 
-// insert writes obj as version 1 with one statement; it returns nil, nil
-// when Type/id exists.
+// insert writes obj as version 1 at once; it returns nil, nil when
+// Type/id exists.
 func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
-	return t.s.insertVersion1(ctx, t.q, typ, id, obj, method)
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.s.insertVersion1(ctx, t.raw, typ, id, obj, method)
 }
 
-// insertVersion1 writes obj as version 1 (resource, history and index rows
-// in one statement, see writeStatement.execInsert); nil, nil when Type/id
-// exists.
-func (s *Store) insertVersion1(ctx context.Context, q querier, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
+// gather adds version 1 of obj to b and returns it; false when b has
+// Type/id already.
+func (s *Store) gather(b *insertBatch, typ, id string, obj fhir.Object, method string) (*store.Resource, bool, error) {
 	values, err := s.cfg.Extractor.Extract(obj)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
+		return nil, false, fmt.Errorf("postgres: index %s: %w", typ, err)
 	}
 	now := s.now()
 	fhir.SetMeta(obj, "1", now)
 	content := fhir.MarshalJSON(obj)
-	w := &writeStatement{}
-	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
-		VALUES ($1, 1, $2, $3, $4, $5, $6)`, nil, typ, id, now, method, string(content))
 	s.localReferences(&values)
-	queueInsertIndex(w, typ, 0, &values)
-	queueOutbox(w, 0, typ, id, 1, "create", patientCompartment(typ, id, &values), now)
-	rid, err := w.execInsert(ctx, q, typ, id, now, string(content))
+	if !b.add(typ, id, method, string(content), now, &values) {
+		return nil, false, nil
+	}
+	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: content}, true, nil
+}
+
+// insertVersion1 writes obj as version 1 (resource, history, outbox and
+// index rows in one statement, see insertBatch); nil, nil when Type/id
+// exists.
+func (s *Store) insertVersion1(ctx context.Context, q querier, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
+	var b insertBatch
+	res, _, err := s.gather(&b, typ, id, obj, method)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.exec(ctx, q); err != nil {
+		if errors.Is(err, store.ErrVersionConflict) {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("postgres: insert: %w", err)
 	}
-	if rid == 0 {
-		return nil, nil
-	}
-	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: content}, nil
+	return res, nil
 }
 
 type current struct {
