@@ -131,8 +131,23 @@ func splitIndexInsert(query string) (string, []string) {
 // batch. A typ/id that exists already is not written (nor its rows) and
 // is reported with ErrVersionConflict.
 func (b *insertBatch) exec(ctx context.Context, q querier) error {
+	existing, err := b.write(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(existing) > 0 {
+		i := existing[0]
+		return fmt.Errorf("create %s/%s: %w", b.typs[i], b.ids[i], store.ErrVersionConflict)
+	}
+	*b = insertBatch{}
+	return nil
+}
+
+// write writes the gathered inserts with one statement and returns the
+// positions (0, 1, ...) of those not written because their typ/id exists.
+func (b *insertBatch) write(ctx context.Context, q querier) (existing []int, err error) {
 	if b.Len() == 0 {
-		return nil
+		return nil, nil
 	}
 	var sql strings.Builder
 	args := []any{b.typs, b.ids, b.ats, b.contents, b.methods, b.compartments}
@@ -162,11 +177,11 @@ func (b *insertBatch) exec(ctx context.Context, q querier) error {
 		SELECT k FROM rk`)
 	rows, err := q.Query(ctx, sql.String(), args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	written, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(written) < b.Len() {
 		done := make(map[int64]bool, len(written))
@@ -175,10 +190,9 @@ func (b *insertBatch) exec(ctx context.Context, q querier) error {
 		}
 		for i := range b.typs {
 			if !done[int64(i+1)] {
-				return fmt.Errorf("create %s/%s: %w", b.typs[i], b.ids[i], store.ErrVersionConflict)
+				existing = append(existing, i)
 			}
 		}
 	}
-	*b = insertBatch{}
-	return nil
+	return existing, nil
 }

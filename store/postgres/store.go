@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/fhir/search"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -47,9 +48,10 @@ type Config struct {
 
 // Store is the PostgreSQL store.
 type Store struct {
-	pool *pgxpool.Pool
-	cfg  Config
-	log  *slog.Logger
+	pool    *pgxpool.Pool
+	cfg     Config
+	log     *slog.Logger
+	creates *createGroup
 	reader
 }
 
@@ -87,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, cfg: cfg, log: log}
+	s := &Store{pool: pool, cfg: cfg, log: log, creates: newCreateGroup()}
 	s.reader = reader{q: pool, s: s}
 	return s, nil
 }
@@ -286,17 +288,14 @@ func (b errBatch) Close() error                     { return b.err }
 func (b errBatch) Tx() pgx.Tx                       { return nil }
 
 // Create implements store.Store: version 1 of obj, written by a single
-// statement that is its own transaction.
+// statement that is its own transaction, together with concurrent
+// creates (see createGroup).
 func (s *Store) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
-	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
-	res, err := s.insertVersion1(ctx, s.pool, typ, id, obj, "POST")
+	v, err := s.version1(fhir.ResourceType(obj), fhir.ResourceID(obj), obj, "POST")
 	if err != nil {
 		return nil, err
 	}
-	if res == nil {
-		return nil, fmt.Errorf("postgres: create %s/%s: %w", typ, id, store.ErrVersionConflict)
-	}
-	return res, nil
+	return s.creates.create(ctx, s, v)
 }
 
 // Lock implements store.Tx with transaction-scoped advisory locks, all in
@@ -358,18 +357,38 @@ func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method
 // gather adds version 1 of obj to b and returns it; false when b has
 // Type/id already.
 func (s *Store) gather(b *insertBatch, typ, id string, obj fhir.Object, method string) (*store.Resource, bool, error) {
+	v, err := s.version1(typ, id, obj, method)
+	if err != nil {
+		return nil, false, err
+	}
+	return v.res, b.addVersion1(v), nil
+}
+
+// version1 is version 1 of a resource with its index values, ready to
+// be gathered into an insertBatch.
+type version1 struct {
+	res    *store.Resource
+	values search.Values
+}
+
+// version1 sets obj's version metadata and computes its index values.
+func (s *Store) version1(typ, id string, obj fhir.Object, method string) (*version1, error) {
 	values, err := s.cfg.Extractor.Extract(obj)
 	if err != nil {
-		return nil, false, fmt.Errorf("postgres: index %s: %w", typ, err)
+		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
 	}
 	now := s.now()
 	fhir.SetMeta(obj, "1", now)
-	content := fhir.MarshalJSON(obj)
 	s.localReferences(&values)
-	if !b.add(typ, id, method, string(content), now, &values) {
-		return nil, false, nil
-	}
-	return &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: content}, true, nil
+	return &version1{
+		res:    &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: fhir.MarshalJSON(obj)},
+		values: values,
+	}, nil
+}
+
+// addVersion1 gathers v; false when b has its Type/id already.
+func (b *insertBatch) addVersion1(v *version1) bool {
+	return b.add(v.res.Type, v.res.ID, v.res.Method, string(v.res.Content), v.res.LastUpdated, &v.values)
 }
 
 // insertVersion1 writes obj as version 1 (resource, history, outbox and
