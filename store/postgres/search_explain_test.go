@@ -210,14 +210,9 @@ func TestSearchExplain(t *testing.T) {
 			require.NoError(t, err)
 			require.NotEmpty(t, stmts)
 			for _, stmt := range stmts {
-				var plan []byte
-				require.NoError(t, st.Pool().QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+stmt.SQL, stmt.Args...).Scan(&plan))
-				var root []struct {
-					Plan planNode `json:"Plan"`
-				}
-				require.NoError(t, json.Unmarshal(plan, &root))
-				scans := root[0].Plan.scans(nil)
-				t.Logf("%d matches; cost %.0f; %s", len(res.Matches), root[0].Plan.TotalCost, strings.Join(scans, ", "))
+				root, plan := explain(t, st, stmt)
+				scans := root.scans(nil)
+				t.Logf("%d matches; cost %.0f; %s", len(res.Matches), root.TotalCost, strings.Join(scans, ", "))
 				for _, sc := range scans {
 					assert.NotEqual(t, "Seq Scan on resource", sc, "statement:\n%s\nplan:\n%s", stmt.SQL, plan)
 				}
@@ -241,24 +236,31 @@ func TestSearchExplain(t *testing.T) {
 			require.Len(t, res.Matches, 20)
 			require.Len(t, stmts, 2, "the page and the count")
 			for i, stmt := range stmts {
-				var plan []byte
-				require.NoError(t, st.Pool().QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+stmt.SQL, stmt.Args...).Scan(&plan))
-				var root []struct {
-					Plan planNode `json:"Plan"`
-				}
-				require.NoError(t, json.Unmarshal(plan, &root))
-				scans := root[0].Plan.scans(nil)
+				root, plan := explain(t, st, stmt)
+				scans := root.scans(nil)
 				if i == 0 {
 					assert.Equal(t, []string{"Index Only Scan using " + s.index, "Index Scan using resource_pkey"}, scans, "plan:\n%s", plan)
 				} else {
 					assert.Equal(t, []string{"Index Only Scan using " + s.index}, scans, "plan:\n%s", plan)
 				}
-				for _, n := range root[0].Plan.nodeTypes(nil) {
+				for _, n := range root.nodeTypes(nil) {
 					assert.NotContains(t, []string{"Sort", "Incremental Sort", "Hash", "HashAggregate", "Bitmap Heap Scan"}, n, "plan:\n%s", plan)
 				}
 			}
 		})
 	}
+}
+
+// explain returns the plan of stmt, parsed and as EXPLAIN's JSON.
+func explain(t *testing.T, st *postgres.Store, stmt postgres.Statement) (planNode, []byte) {
+	t.Helper()
+	var plan []byte
+	require.NoError(t, st.Pool().QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+stmt.SQL, stmt.Args...).Scan(&plan))
+	var root []struct {
+		Plan planNode `json:"Plan"`
+	}
+	require.NoError(t, json.Unmarshal(plan, &root))
+	return root[0].Plan, plan
 }
 
 // nodeTypes lists the node types of the plan.
