@@ -62,6 +62,9 @@ type Config struct {
 	Writers int
 	// PublishBatch bounds the records published at once.
 	PublishBatch int
+	// PublishWait is how long the publisher waits for a batch to fill
+	// before publishing what it has (0: it publishes what is queued).
+	PublishWait time.Duration
 	// RepairInterval is how often unpublished messages are looked for;
 	// RepairAge how old they must be (younger ones are being published).
 	RepairInterval, RepairAge time.Duration
@@ -97,6 +100,7 @@ func DefaultConfig() Config {
 		BatchSize:      64,
 		Writers:        2,
 		PublishBatch:   256,
+		PublishWait:    10 * time.Millisecond,
 		RepairInterval: 10 * time.Second,
 		RepairAge:      30 * time.Second,
 		MaxMessageSize: 4 << 20,
