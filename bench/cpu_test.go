@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// clockTick is the unit of the CPU times in /proc/<pid>/stat (USER_HZ,
+// 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// cpuMeter measures the CPU time (user and system) of this process and of
+// the PostgreSQL server a pool is connected to (the postmaster and its
+// children, read from /proc), so that a benchmark can report CPU per
+// operation: a figure the machine's other load changes far less than
+// throughput. The server's figure is absent (negative) when /proc cannot
+// be read or the server runs on another machine.
+type cpuMeter struct {
+	postmaster int
+	self, pg   time.Duration
+}
+
+// startCPU reads the CPU times now.
+func startCPU(ctx context.Context, pool *pgxpool.Pool) *cpuMeter {
+	m := &cpuMeter{postmaster: -1}
+	var backend int
+	if err := pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err == nil {
+		if _, ppid, ok := procCPU(backend); ok {
+			m.postmaster = ppid
+		}
+	}
+	m.self, m.pg = selfCPU(), serverCPU(m.postmaster)
+	return m
+}
+
+// stop returns the CPU time used since startCPU by this process and by
+// the server (negative when unknown).
+func (m *cpuMeter) stop() (self, pg time.Duration) {
+	self = selfCPU() - m.self
+	pg = -1
+	if now := serverCPU(m.postmaster); now >= 0 && m.pg >= 0 {
+		pg = now - m.pg
+	}
+	return self, pg
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU sums the CPU time of the postmaster and its children, -1 when
+// unknown. Backends that exited are not counted: the pool keeps its
+// connections for the run.
+func serverCPU(postmaster int) time.Duration {
+	if postmaster <= 0 {
+		return -1
+	}
+	total, _, ok := procCPU(postmaster)
+	if !ok {
+		return -1
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cpu, ppid, ok := procCPU(pid); ok && ppid == postmaster {
+			total += cpu
+		}
+	}
+	return total
+}
+
+// procCPU reads the user and system time and the parent of process pid.
+func procCPU(pid int) (cpu time.Duration, ppid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	// After the name: state, ppid, ... utime is field 14 and stime 15 of
+	// the whole line, 12 and 13 here.
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	ut, err2 := strconv.ParseInt(f[11], 10, 64)
+	st, err3 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, false
+	}
+	return time.Duration(ut+st) * clockTick, ppid, true
+}
