@@ -3,85 +3,136 @@ package bench
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 
-	"github.com/fhirhub/fhirhub/store/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// cpuMeter measures the CPU time that the benchmark's own process (the Go
-// server and its client) and the PostgreSQL server spend between start and
-// stop. Per operation, these figures depend far less on what else the
-// machine runs than rates do, and they say where a rate's time goes: on
-// this 2-core machine the rate cannot exceed 2 s divided by their sum.
+// clockTick is the unit of the CPU times in /proc/<pid>/stat (USER_HZ,
+// 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// cpuMeter measures the CPU time (user and system) of this process and of
+// the PostgreSQL server a pool is connected to (the postmaster and its
+// children, read from /proc), so that a benchmark can report CPU per
+// operation: a figure the machine's other load changes far less than
+// throughput. The server's figure is absent (negative) when /proc cannot
+// be read or the server runs on another machine.
 type cpuMeter struct {
 	postmaster int
-	goStart    time.Duration
-	pgStart    time.Duration
+	self, pg   time.Duration
 }
 
-// startCPU starts a meter for the process and the server behind st.
-func startCPU(tb testing.TB, st *postgres.Store) *cpuMeter {
-	tb.Helper()
+// startCPU reads the CPU times now.
+func startCPU(ctx context.Context, pool *pgxpool.Pool) *cpuMeter {
+	m := &cpuMeter{postmaster: -1}
 	var backend int
-	if err := st.Pool().QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&backend); err != nil {
-		tb.Fatal(err)
+	if err := pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err == nil {
+		if _, ppid, ok := procCPU(backend); ok {
+			m.postmaster = ppid
+		}
 	}
-	m := &cpuMeter{postmaster: procStat(backend).ppid}
-	m.goStart, m.pgStart = selfCPU(), m.serverCPU()
+	m.self, m.pg = selfCPU(), serverCPU(m.postmaster)
 	return m
 }
 
-// perOp returns the Go and PostgreSQL CPU time per operation since start,
-// in microseconds.
-func (m *cpuMeter) perOp(n int) (goUS, pgUS float64) {
-	g, p := selfCPU()-m.goStart, m.serverCPU()-m.pgStart
-	return float64(g.Microseconds()) / float64(n), float64(p.Microseconds()) / float64(n)
+// stop returns the CPU time used since startCPU by this process and by
+// the server (negative when unknown).
+func (m *cpuMeter) stop() (self, pg time.Duration) {
+	self = selfCPU() - m.self
+	pg = -1
+	if now := serverCPU(m.postmaster); now >= 0 && m.pg >= 0 {
+		pg = now - m.pg
+	}
+	return self, pg
 }
 
-// serverCPU is the CPU time of the postmaster, of its children that have
-// exited (reaped into its cutime/cstime), and of those still running.
-func (m *cpuMeter) serverCPU() time.Duration {
-	pm := procStat(m.postmaster)
-	total := pm.self + pm.children
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range procs {
-		pid, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(p, "/proc/"), "/stat"))
-		if s := procStat(pid); s.ppid == m.postmaster {
-			total += s.self
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// perOp returns the CPU time per operation since startCPU, in
+// microseconds, of this process and of the server (negative when unknown).
+func (m *cpuMeter) perOp(n int) (selfUS, pgUS float64) {
+	self, pg := m.stop()
+	return float64(self.Microseconds()) / float64(n), float64(pg.Microseconds()) / float64(n)
+}
+
+// serverCPU sums the CPU time of the postmaster, of its children that
+// have exited (reaped into its cutime and cstime) and of those running;
+// -1 when unknown.
+func serverCPU(postmaster int) time.Duration {
+	if postmaster <= 0 {
+		return -1
+	}
+	total, _, ok := procCPU(postmaster)
+	if !ok {
+		return -1
+	}
+	total += reapedCPU(postmaster)
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cpu, ppid, ok := procCPU(pid); ok && ppid == postmaster {
+			total += cpu
 		}
 	}
 	return total
 }
 
-type stat struct {
-	ppid           int
-	self, children time.Duration
+// reapedCPU reads the user and system time of the exited children that
+// process pid has waited for.
+func reapedCPU(pid int) time.Duration {
+	f := procFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	cut, _ := strconv.ParseInt(f[13], 10, 64)
+	cst, _ := strconv.ParseInt(f[14], 10, 64)
+	return time.Duration(cut+cst) * clockTick
 }
 
-// procStat reads /proc/pid/stat; the zero stat if the process is gone.
-func procStat(pid int) stat {
+// procFields returns the fields of /proc/pid/stat after the command name
+// (state first), nil when it cannot be read.
+func procFields(pid int) []string {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return stat{}
+		return nil
 	}
-	// The command name (field 2) may hold spaces; fields count from after it.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 15 {
-		return stat{}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
 	}
-	num := func(i int) int64 { n, _ := strconv.ParseInt(f[i], 10, 64); return n }
-	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / 100 } // USER_HZ
-	// f[0] is field 3 (state): ppid is field 4, utime..cstime fields 14-17.
-	return stat{ppid: int(num(1)), self: tick(num(11) + num(12)), children: tick(num(13) + num(14))}
+	return strings.Fields(s[i+1:])
 }
 
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// procCPU reads the user and system time and the parent of process pid.
+func procCPU(pid int) (cpu time.Duration, ppid int, ok bool) {
+	f := procFields(pid)
+	// After the name: state, ppid, ... utime is field 14 and stime 15 of
+	// the whole line, 12 and 13 here.
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	ut, err2 := strconv.ParseInt(f[11], 10, 64)
+	st, err3 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, false
+	}
+	return time.Duration(ut+st) * clockTick, ppid, true
 }

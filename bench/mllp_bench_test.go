@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fhirhub/fhirhub/adapters/hl7v2"
@@ -71,7 +72,7 @@ func BenchmarkMLLP(b *testing.B) {
 			ctx := context.Background()
 			var walStart string
 			require.NoError(b, s.Pool().QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&walStart))
-			durable := runMLLP(b, conns, mix, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
+			durable, cpu := runMLLP(b, conns, mix, s.Pool(), mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
 				ack, _ := in.Receive(ctx, m.Data, intake.Source{Channel: "mllp", FrameErr: m.Err})
 				return ack
 			}))
@@ -93,7 +94,7 @@ func BenchmarkMLLP(b *testing.B) {
 			var wal float64
 			require.NoError(b, s.Pool().QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)`, walStart).Scan(&wal))
 
-			ackOnly := runMLLP(b, conns, mix, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
+			ackOnly, _ := runMLLP(b, conns, mix, nil, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
 				h, err := hl7v2.ParseHeader(m.Data)
 				if err != nil {
 					return nil
@@ -102,15 +103,17 @@ func BenchmarkMLLP(b *testing.B) {
 				return ack
 			}))
 			b.ReportMetric(durable, "msgs/s")
-			report("MLLP, %d connection(s): %.0f durable ACKed msgs/s; same exchange without storage %.0f msgs/s; ratio %.2f (target >= 5000/s with 16); WAL %.0f bytes per message stored and published",
-				conns, durable, ackOnly, durable/ackOnly, wal/float64(b.N))
+			report("MLLP, %d connection(s): %.0f durable ACKed msgs/s; same exchange without storage %.0f msgs/s; ratio %.2f (target >= 5000/s with 16); WAL %.0f bytes per message stored and published; %s",
+				conns, durable, ackOnly, durable/ackOnly, wal/float64(b.N), cpu)
 		})
 	}
 }
 
 // runMLLP sends b.N messages over conns connections to a server with
-// handler h and returns messages per second; every ACK must be AA.
-func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, h mllp.Handler) float64 {
+// handler h and returns messages per second and the CPU time per message
+// of the timed part, in this process (client, server, broker) and in the
+// PostgreSQL server of pool (when not nil); every ACK must be AA.
+func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, pool *pgxpool.Pool, h mllp.Handler) (float64, string) {
 	cfg := mllp.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	srv, err := mllp.NewServer(cfg, h)
@@ -129,12 +132,25 @@ func runMLLP(b *testing.B, conns int, mix []*hl7v2.Message, h mllp.Handler) floa
 		payloads[i] = m.Encode()
 		mu.Unlock()
 	}
+	var meter *cpuMeter
+	if pool != nil {
+		meter = startCPU(context.Background(), pool)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	sendAll(b, srv.Addr().String(), conns, payloads)
 	elapsed := time.Since(start)
 	b.StopTimer()
-	return float64(b.N) / elapsed.Seconds()
+	cpu := ""
+	if meter != nil {
+		self, pg := meter.stop()
+		perMsg := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
+		cpu = fmt.Sprintf("CPU %.3f ms per message in this process (client, server, broker)", perMsg(self))
+		if pg >= 0 {
+			cpu += fmt.Sprintf(" + %.3f ms in PostgreSQL", perMsg(pg))
+		}
+	}
+	return float64(b.N) / elapsed.Seconds(), cpu
 }
 
 // sendAll sends payloads over conns MLLP connections to addr, each

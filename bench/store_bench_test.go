@@ -60,7 +60,7 @@ func BenchmarkCreate16(b *testing.B) {
 	b.SetParallelism(8) // 8 x GOMAXPROCS(2) = 16 clients
 	var next int64
 	var mu sync.Mutex
-	cpu := startCPU(b, s.store)
+	cpu := startCPU(context.Background(), s.store.Pool())
 	start := time.Now()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -109,7 +109,7 @@ func BenchmarkTransactionIngest(b *testing.B) {
 			s.post(b, "", "application/fhir+json", body)
 		}
 		b.StartTimer()
-		cpu := startCPU(b, s.store)
+		cpu := startCPU(context.Background(), s.store.Pool())
 		start := time.Now()
 		var wg sync.WaitGroup
 		work := make(chan []byte)

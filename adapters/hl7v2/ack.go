@@ -1,11 +1,11 @@
 package hl7v2
 
 import (
+	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"strconv"
-	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // AckOptions are the parts of an acknowledgment that do not come from the
@@ -42,6 +42,10 @@ type AckOptions struct {
 // (MSH-15 and MSH-16 NE). h may be nil for a message whose MSH could not
 // be read: the acknowledgment then has the default delimiters, version
 // 2.5.1 and an empty MSA-2.
+//
+// The bytes are written directly into one buffer (the receiver answers
+// every message with one, so it must be cheap); they are those of a
+// message built with NewMessage, SetRaw and Set, which the tests check.
 func BuildAck(h *Header, o AckOptions) ([]byte, error) {
 	switch o.Code {
 	case AckAccept, AckError, AckReject, AckCommitAccept, AckCommitError, AckCommitReject:
@@ -52,17 +56,12 @@ func BuildAck(h *Header, o AckOptions) ([]byte, error) {
 	if h != nil {
 		d = h.Delimiters
 	}
-	m, err := NewMessage(d)
-	if err != nil {
+	if err := d.Validate(); err != nil {
 		return nil, err
 	}
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
-	}
-	id := o.ControlID
-	if id == "" {
-		id = newControlID()
 	}
 	version, trigger := "2.5.1", ""
 	var src Segment
@@ -73,152 +72,241 @@ func BuildAck(h *Header, o AckOptions) ([]byte, error) {
 			version = h.Version
 		}
 	}
-	raw := func(field int) string { return src.Field(field).Raw() }
-	t := now()
-	stamp := t.Format("20060102150405-0700")
-	if strings.ContainsAny(stamp, d.String()) {
-		// '+' or '-' is a delimiter here: give the time in UTC without an
-		// offset rather than an escape sequence few receivers would read.
-		stamp = t.UTC().Format("20060102150405")
-	}
-	sets := []struct {
-		path, raw string
-	}{
-		{"MSH-3", raw(5)}, {"MSH-4", raw(6)}, {"MSH-5", raw(3)}, {"MSH-6", raw(4)},
-		{"MSH-7", stamp},
-		{"MSH-10", m.Escape(id)},
-		{"MSH-11", raw(11)},
-		{"MSH-12", raw(12)},
-		{"MSH-18", raw(18)},
-	}
-	if sets[6].raw == "" {
-		sets[6].raw = "P"
-	}
-	if sets[7].raw == "" {
-		sets[7].raw = m.Escape(version)
-	}
-	if h != nil && (h.AcceptAckType != "" || h.ApplicationAckType != "") {
-		sets = append(sets, struct{ path, raw string }{"MSH-15", "NE"}, struct{ path, raw string }{"MSH-16", "NE"})
-	}
-	msgType := "ACK"
-	if versionAtLeast(version, 2, 3, 1) {
-		msgType += string(d.Component) + m.Escape(trigger) + string(d.Component) + "ACK"
-	} else if trigger != "" {
-		msgType += string(d.Component) + m.Escape(trigger)
-	}
-	sets = append(sets, struct{ path, raw string }{"MSH-9", msgType})
-	for _, s := range sets {
-		if s.raw == "" {
-			continue
-		}
-		if err := m.SetRaw(s.path, s.raw); err != nil {
-			return nil, err
-		}
-	}
-
-	if _, err := m.AddSegment("MSA"); err != nil {
-		return nil, err
-	}
-	if err := m.SetRaw("MSA-1", string(o.Code)); err != nil {
-		return nil, err
-	}
-	if ctl := raw(10); ctl != "" {
-		if err := m.SetRaw("MSA-2", ctl); err != nil {
-			return nil, err
-		}
-	}
+	raw := func(field int) []byte { return src.Field(field).RawBytes() }
+	charset := ackCharset(d, raw(18))
 	text := o.Text
 	if text == "" && o.Code != AckAccept && o.Code != AckCommitAccept && len(o.Errors) > 0 {
 		text = o.Errors[0].Msg
 	}
-	if text != "" {
-		if err := m.Set("MSA-3", text); err != nil {
-			return nil, err
+
+	n := 160 + len(raw(3)) + len(raw(4)) + len(raw(5)) + len(raw(6)) + len(raw(10)) + len(raw(18)) +
+		len(o.ControlID) + 3*len(text)
+	for _, e := range o.Errors {
+		n += 96 + 3*len(e.Msg)
+	}
+	b := make([]byte, 0, n)
+
+	// MSH: the message's delimiters, sender and receiver swapped.
+	b = append(b, "MSH"...)
+	b = append(b, d.Field)
+	b = appendEncodingCharacters(b, d)
+	b = append(b, d.Field)
+	b = append(b, raw(5)...)
+	b = append(b, d.Field)
+	b = append(b, raw(6)...)
+	b = append(b, d.Field)
+	b = append(b, raw(3)...)
+	b = append(b, d.Field)
+	b = append(b, raw(4)...)
+	b = append(b, d.Field)
+	b = appendAckTime(b, now(), d)
+	b = append(b, d.Field, d.Field) // MSH-8 empty
+	b = append(b, "ACK"...)
+	if versionAtLeast(version, 2, 3, 1) {
+		b = append(b, d.Component)
+		b = appendEscaped(b, trigger, d, CharsetUTF8)
+		b = append(b, d.Component)
+		b = append(b, "ACK"...)
+	} else if trigger != "" {
+		b = append(b, d.Component)
+		b = appendEscaped(b, trigger, d, CharsetUTF8)
+	}
+	b = append(b, d.Field)
+	if o.ControlID != "" {
+		b = appendEscaped(b, o.ControlID, d, CharsetUTF8)
+	} else {
+		b = appendControlID(b)
+	}
+	b = append(b, d.Field)
+	if p := raw(11); len(p) > 0 {
+		b = append(b, p...)
+	} else {
+		b = append(b, 'P')
+	}
+	b = append(b, d.Field)
+	if v := raw(12); len(v) > 0 {
+		b = append(b, v...)
+	} else {
+		b = appendEscaped(b, version, d, CharsetUTF8)
+	}
+	enhanced := h != nil && (h.AcceptAckType != "" || h.ApplicationAckType != "")
+	if cs := raw(18); enhanced || len(cs) > 0 {
+		b = append(b, d.Field, d.Field, d.Field) // MSH-13, MSH-14 empty
+		if enhanced {
+			b = append(b, "NE"...)
+		}
+		b = append(b, d.Field)
+		if enhanced {
+			b = append(b, "NE"...)
+		}
+		if len(cs) > 0 {
+			b = append(b, d.Field, d.Field)
+			b = append(b, cs...)
 		}
 	}
-	if err := addErrs(m, version, o.Errors); err != nil {
-		return nil, err
+	b = append(b, '\r')
+
+	// MSA: the code, the message's control id and the text.
+	b = append(b, "MSA"...)
+	b = append(b, d.Field)
+	b = append(b, o.Code...)
+	ctl := raw(10)
+	if len(ctl) > 0 || text != "" {
+		b = append(b, d.Field)
+		b = append(b, ctl...)
 	}
-	return m.Encode(), nil
+	if text != "" {
+		b = append(b, d.Field)
+		if text == `""` && d.Escape != 0 {
+			// As Set writes it: text, not the null.
+			b = append(b, d.Escape, 'X', '2', '2', '2', '2', d.Escape)
+		} else {
+			b = appendEscaped(b, text, d, charset)
+		}
+	}
+	b = append(b, '\r')
+	return appendErrs(b, d, charset, version, o.Errors), nil
 }
 
-// addErrs adds the ERR segments for errs in the layout of version.
-func addErrs(m *Message, version string, errs []*Error) error {
+// appendEncodingCharacters appends MSH-2 for d (Delimiters.EncodingCharacters).
+func appendEncodingCharacters(b []byte, d Delimiters) []byte {
+	for _, c := range [...]byte{d.Component, d.Repetition, d.Escape, d.Subcomponent, d.Truncation} {
+		if c == 0 {
+			break
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// appendAckTime appends MSH-7: t with its offset, or in UTC without one
+// when '+' or '-' is a delimiter, rather than an escape sequence few
+// receivers would read.
+func appendAckTime(b []byte, t time.Time, d Delimiters) []byte {
+	start := len(b)
+	b = t.AppendFormat(b, "20060102150405-0700")
+	for _, c := range b[start:] {
+		if c != 0 && (c == d.Field || c == d.Component || c == d.Repetition || c == d.Escape ||
+			c == d.Subcomponent || c == d.Truncation) {
+			return t.UTC().AppendFormat(b[:start], "20060102150405")
+		}
+	}
+	return b
+}
+
+// ackCharset returns the character set the text of an acknowledgment
+// whose MSH-18 is the raw field cs is written in: the one its first value
+// names, UTF-8 when it names none this package writes.
+func ackCharset(d Delimiters, cs []byte) Charset {
+	if len(cs) == 0 || string(cs) == `""` {
+		return CharsetUTF8
+	}
+	first := cs
+	for i, c := range cs {
+		if c != 0 && (c == d.Repetition || c == d.Component || c == d.Subcomponent) {
+			first = cs[:i]
+			break
+		}
+	}
+	if len(first) == 0 {
+		return CharsetUTF8
+	}
+	m := Message{delims: d, charset: CharsetUTF8, high: true}
+	if c, ok := CharsetFor(m.decode(first, false)); ok {
+		return c
+	}
+	return CharsetUTF8
+}
+
+// appendErrs appends the ERR segments for errs in the layout of version:
+// one per error from v2.5 (ERR-2 location, ERR-3 code from table 0357,
+// ERR-4 severity, ERR-8 message), ERR-1 repetitions in one segment before.
+// Values are escaped in charset.
+func appendErrs(b []byte, d Delimiters, charset Charset, version string, errs []*Error) []byte {
 	if len(errs) == 0 {
-		return nil
+		return b
 	}
-	d := m.delims
-	join := func(sep byte, parts ...string) string {
-		n := len(parts)
-		for n > 0 && parts[n-1] == "" {
-			n--
+	var num [20]byte
+	// parts appends the non-empty-ended list of parts joined by sep, each
+	// escaped; numbers <= 0 are empty.
+	loc := func(b []byte, sep byte, seg string, nums ...int) []byte {
+		last := len(nums) - 1
+		for last >= 0 && nums[last] <= 0 {
+			last--
 		}
-		for i := range parts[:n] {
-			parts[i] = m.Escape(parts[i])
+		if seg == "" && last < 0 {
+			return b
 		}
-		return strings.Join(parts[:n], string(sep))
+		b = appendEscaped(b, seg, d, charset)
+		for _, x := range nums[:last+1] {
+			b = append(b, sep)
+			if x > 0 {
+				b = append(b, strconv.AppendInt(num[:0], int64(x), 10)...)
+			}
+		}
+		return b
 	}
-	code := func(e *Error, sep byte) string {
-		return join(sep, strconv.Itoa(int(e.Code)), e.Code.Text(), "HL70357")
+	code := func(b []byte, e *Error, sep byte) []byte {
+		b = strconv.AppendInt(b, int64(e.Code), 10)
+		b = append(b, sep)
+		b = appendEscaped(b, e.Code.Text(), d, charset)
+		b = append(b, sep)
+		return append(b, "HL70357"...)
 	}
 	if !versionAtLeast(version, 2, 5) {
 		// v2.1-2.4: one ERR whose ERR-1 (ELD) repeats: segment ID ^
 		// sequence ^ field position ^ code identifying error (CE).
-		reps := make([]string, 0, len(errs))
-		for _, e := range errs {
-			ce := strconv.Itoa(int(e.Code))
-			if d.Subcomponent != 0 {
-				ce = code(e, d.Subcomponent)
+		b = append(b, "ERR"...)
+		b = append(b, d.Field)
+		for i, e := range errs {
+			if i > 0 {
+				if d.Repetition == 0 {
+					break
+				}
+				b = append(b, d.Repetition)
 			}
 			l := e.Loc
-			eld := join(d.Component, l.Segment, itoa0(l.Sequence), itoa0(l.Field))
-			if n := strings.Count(eld, string(d.Component)); n < 3 {
-				eld += strings.Repeat(string(d.Component), 3-n)
+			start := len(b)
+			b = loc(b, d.Component, l.Segment, l.Sequence, l.Field)
+			for n := bytes.Count(b[start:], []byte{d.Component}); n < 3; n++ {
+				b = append(b, d.Component)
 			}
-			reps = append(reps, eld+ce)
+			if d.Subcomponent != 0 {
+				b = code(b, e, d.Subcomponent)
+			} else {
+				b = strconv.AppendInt(b, int64(e.Code), 10)
+			}
 		}
-		if _, err := m.AddSegment("ERR"); err != nil {
-			return err
-		}
-		sep := string(d.Repetition)
-		if d.Repetition == 0 {
-			reps, sep = reps[:1], ""
-		}
-		return m.SetRaw("ERR-1", strings.Join(reps, sep))
+		return append(b, '\r')
 	}
-	for i, e := range errs {
-		if _, err := m.AddSegment("ERR"); err != nil {
-			return err
-		}
+	for _, e := range errs {
 		l := e.Loc
-		path := "ERR[" + strconv.Itoa(i+1) + "]-"
 		sev := e.Severity
 		if sev == 0 {
 			sev = SeverityError
 		}
-		for _, f := range []struct {
-			n   string
-			raw string
-		}{
-			{"2", join(d.Component, l.Segment, itoa0(l.Sequence), itoa0(l.Field), itoa0(l.Rep), itoa0(l.Component), itoa0(l.Sub))},
-			{"3", code(e, d.Component)},
-			{"4", string(sev)},
-			{"8", m.Escape(e.Msg)},
-		} {
-			if f.raw == "" {
-				continue
-			}
-			if err := m.SetRaw(path+f.n, f.raw); err != nil {
-				return err
-			}
+		b = append(b, "ERR"...)
+		b = append(b, d.Field, d.Field)
+		b = loc(b, d.Component, l.Segment, l.Sequence, l.Field, l.Rep, l.Component, l.Sub)
+		b = append(b, d.Field)
+		b = code(b, e, d.Component)
+		b = append(b, d.Field)
+		b = utf8.AppendRune(b, rune(sev)) // as string(sev) gives it
+		if e.Msg != "" {
+			b = append(b, d.Field, d.Field, d.Field, d.Field)
+			b = appendEscaped(b, e.Msg, d, charset)
 		}
+		b = append(b, '\r')
 	}
-	return nil
+	return b
 }
 
-// newControlID returns 20 random hexadecimal digits.
-func newControlID() string {
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToUpper(hex.EncodeToString(b[:]))
+// appendControlID appends 20 random upper-case hexadecimal digits.
+func appendControlID(b []byte) []byte {
+	var r [10]byte
+	_, _ = rand.Read(r[:])
+	for _, x := range r {
+		b = append(b, hexDigits[x>>4], hexDigits[x&15])
+	}
+	return b
 }

@@ -143,7 +143,8 @@ func FuzzSplitBatch(f *testing.F) {
 }
 
 // FuzzAck: whatever arrives, the receiver can build an acknowledgment
-// that parses, echoes MSH-10 and carries the decided code.
+// that parses, echoes MSH-10 and carries the decided code, and its bytes
+// are those of the oracle built with Set (buildAckOracle).
 func FuzzAck(f *testing.F) {
 	fuzzSeeds(f)
 	f.Add([]byte("garbage\x00MSH|^~\\&|A|B|C|D|x||ADT^A01|1|P|2.3|||AL"))
@@ -154,9 +155,13 @@ func FuzzAck(f *testing.F) {
 		}
 		d := Decide(h, err, DefaultPolicy())
 		code, _ := d.Ack(OutcomeAccepted)
-		ack, err := BuildAck(h, AckOptions{Code: code, ControlID: "ACK1", Errors: d.Errors, Text: "fuzz"})
+		opts := AckOptions{Code: code, ControlID: "ACK1", Errors: d.Errors, Text: "fuzz", Now: ackNow}
+		ack, err := BuildAck(h, opts)
 		if err != nil {
 			t.Fatalf("BuildAck: %v", err)
+		}
+		if want, err := buildAckOracle(h, opts); err != nil || !bytes.Equal(ack, want) {
+			t.Fatalf("BuildAck differs from the oracle (%v):\n%q\n%q", err, ack, want)
 		}
 		m, err := Parse(ack)
 		if err != nil {
@@ -172,6 +177,31 @@ func FuzzAck(f *testing.F) {
 			if got := m.SegmentAt(0).Field(3).Raw(); got != h.msh.Field(5).Raw() {
 				t.Fatalf("MSH-3 = %q, want MSH-5 of the message %q", got, h.msh.Field(5).Raw())
 			}
+		}
+	})
+}
+
+// FuzzAckText: the direct encoder and the oracle agree on any text,
+// control id and error message, in any header.
+func FuzzAckText(f *testing.F) {
+	f.Add([]byte("MSH|^~\\&|A|B|C|D|x||ADT^A01|9|P|2.5.1"), "text", "ID1", "why", uint8(1))
+	f.Add([]byte("MSH!@*?%!A!B!C@x%y!D!x!!ADT@A01!9!P!2.4!!!!!!8859/1"), "Müller!", "a!b", "\"\"", uint8(2))
+	f.Add([]byte("MSH|^~|A|B|C|D|x||ADT^A01|9|P|2.3|||||DE|8859/15"), "\"\"", "~", "€ \r\n", uint8(5))
+	f.Fuzz(func(t *testing.T, data []byte, text, id, msg string, code uint8) {
+		h, err := ParseHeader(data)
+		if err != nil {
+			h = nil
+		}
+		codes := []AckCode{AckAccept, AckError, AckReject, AckCommitAccept, AckCommitError, AckCommitReject}
+		opts := AckOptions{Code: codes[int(code)%len(codes)], ControlID: id, Text: text, Now: ackNow,
+			Errors: []*Error{{Code: Code(code), Severity: Severity(code % 3 * 30), Loc: Location{Segment: msg, Field: int(code)}, Msg: msg}}}
+		if id == "" {
+			opts.ControlID = "ACK1"
+		}
+		got, gerr := BuildAck(h, opts)
+		want, werr := buildAckOracle(h, opts)
+		if (gerr == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("BuildAck differs from the oracle (%v / %v):\n%q\n%q", gerr, werr, got, want)
 		}
 	})
 }

@@ -106,7 +106,8 @@ func (c *ClientConfig) validate() error {
 type Client struct {
 	cfg    ClientConfig
 	log    *slog.Logger
-	sendMu sync.Mutex // serialises Send
+	sendMu sync.Mutex  // serialises Send
+	fw     frameWriter // under sendMu
 
 	mu         sync.Mutex // guards what follows, so that Close interrupts Send
 	nc         net.Conn
@@ -136,7 +137,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // retry. Errors wrap ErrAckTimeout, ErrClientClosed, ErrInvalidContent,
 // ErrTooLarge, ctx.Err(), or the network error of the last attempt.
 func (c *Client) Send(ctx context.Context, msg []byte) ([]byte, error) {
-	if err := WriteFrame(io.Discard, msg); err != nil {
+	if err := checkContent(msg); err != nil {
 		return nil, fmt.Errorf("mllp: send: %w", err)
 	}
 	c.sendMu.Lock()
@@ -185,7 +186,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) ([]byte, error) {
 // that ask for none (enhanced mode, MSH-15 NE). It connects and retries
 // like Send; a write that succeeds is all it can know.
 func (c *Client) Post(ctx context.Context, msg []byte) error {
-	if err := WriteFrame(io.Discard, msg); err != nil {
+	if err := checkContent(msg); err != nil {
 		return fmt.Errorf("mllp: post: %w", err)
 	}
 	c.sendMu.Lock()
@@ -201,7 +202,7 @@ func (c *Client) Post(ctx context.Context, msg []byte) error {
 				return fmt.Errorf("mllp: post: %w", ErrClientClosed)
 			}
 			_ = nc.SetWriteDeadline(time.Now().Add(c.cfg.AckTimeout))
-			if err = WriteFrame(nc, msg); err == nil {
+			if err = c.fw.write(nc, msg); err == nil {
 				return nil
 			}
 			c.drop()
@@ -299,7 +300,7 @@ func (c *Client) exchange(ctx context.Context, msg []byte) ([]byte, error) {
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	_ = nc.SetDeadline(time.Now().Add(c.cfg.AckTimeout))
-	if err := WriteFrame(nc, msg); err != nil {
+	if err := c.fw.write(nc, msg); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, fmt.Errorf("write: %w", ErrAckTimeout)
 		}

@@ -23,6 +23,8 @@ type conn struct {
 	info ConnInfo
 	log  *slog.Logger
 
+	fw frameWriter // replies, written one at a time
+
 	mu   sync.Mutex
 	busy bool // between the start block of a frame and the end of its reply
 }
@@ -204,7 +206,7 @@ func (s *Server) call(c *conn, m *Message) (reply []byte, ok bool) {
 // reply writes one reply frame within the write timeout.
 func (s *Server) reply(c *conn, reply []byte) error {
 	_ = c.nc.SetWriteDeadline(deadline(s.cfg.WriteTimeout))
-	if err := WriteFrame(c.nc, reply); err != nil {
+	if err := c.fw.write(c.nc, reply); err != nil {
 		switch {
 		case errors.Is(err, ErrInvalidContent):
 			c.log.Error("mllp: handler reply not sent", "err", err)

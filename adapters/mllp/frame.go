@@ -238,15 +238,42 @@ func (r *Reader) fail(e *FrameError) error {
 // WriteFrame writes content as one MLLP block (VT content FS CR) in a
 // single Write. Content holding VT or FS is refused with an error
 // wrapping ErrInvalidContent, and nothing is written. It costs a copy of
-// content.
+// content (a frameWriter reuses its buffer instead).
 func WriteFrame(w io.Writer, content []byte) error {
+	var fw frameWriter
+	return fw.write(w, content)
+}
+
+// checkContent returns an error wrapping ErrInvalidContent when content
+// holds VT or FS.
+func checkContent(content []byte) error {
 	if i := bytes.IndexAny(content, "\x0b\x1c"); i >= 0 {
 		return fmt.Errorf("%w: byte 0x%02x at offset %d", ErrInvalidContent, content[i], i)
 	}
-	buf := make([]byte, 0, len(content)+3)
-	buf = append(buf, startBlock)
+	return nil
+}
+
+// maxKeptFrame is the largest frame buffer a frameWriter keeps between
+// writes; a larger one, for a rare large message, is let go.
+const maxKeptFrame = 64 << 10
+
+// frameWriter writes frames as WriteFrame does, reusing one buffer for
+// the framed copy, for a connection's writes (which are sequential).
+type frameWriter struct {
+	buf []byte
+}
+
+// write writes content as one frame to w in a single Write.
+func (fw *frameWriter) write(w io.Writer, content []byte) error {
+	if err := checkContent(content); err != nil {
+		return err
+	}
+	buf := append(fw.buf[:0], startBlock)
 	buf = append(buf, content...)
 	buf = append(buf, endBlock, carriageReturn)
+	if cap(buf) <= maxKeptFrame {
+		fw.buf = buf
+	}
 	_, err := w.Write(buf)
 	return err
 }

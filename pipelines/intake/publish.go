@@ -61,9 +61,14 @@ func (in *Intake) enqueuePublish(m *store.HL7Message) {
 }
 
 // publishLoop publishes queued messages in batches and marks them
-// published, until the queue is closed and empty or ctx is cancelled.
+// published, until the queue is closed and empty or ctx is cancelled. A
+// batch is what is queued, topped up for PublishWait at most: fewer,
+// larger batches cost the producer, the broker and the published marks
+// less per message, and no acknowledgment waits for them.
 func (in *Intake) publishLoop(ctx context.Context) {
 	batch := make([]*store.HL7Message, 0, in.cfg.PublishBatch)
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
 	for {
 		var m *store.HL7Message
 		var ok bool
@@ -76,19 +81,43 @@ func (in *Intake) publishLoop(ctx context.Context) {
 			return
 		}
 		batch = append(batch[:0], m)
+		closed := false
+		if in.cfg.PublishWait > 0 {
+			wait.Reset(in.cfg.PublishWait)
+		}
 	gather:
 		for len(batch) < in.cfg.PublishBatch {
 			select {
 			case m, ok := <-in.publish:
 				if !ok {
+					closed = true
 					break gather
 				}
 				batch = append(batch, m)
+				continue
 			default:
+			}
+			if in.cfg.PublishWait <= 0 {
+				break
+			}
+			select {
+			case m, ok := <-in.publish:
+				if !ok {
+					closed = true
+					break gather
+				}
+				batch = append(batch, m)
+			case <-wait.C:
+				break gather
+			case <-ctx.Done():
 				break gather
 			}
 		}
+		wait.Stop()
 		in.publishBatch(ctx, batch)
+		if closed {
+			return
+		}
 	}
 }
 

@@ -49,13 +49,32 @@ func scanMessage(row pgx.Row, withRaw bool) (*store.HL7Message, error) {
 // bodyHash identifies a message body for duplicate detection: SHA-256 of
 // the message with segment terminators normalised to CR and trailing
 // terminators removed, so that a resend through a system that writes LF
-// or CRLF is still the same message.
+// or CRLF is still the same message. The text is hashed as it is, without
+// a normalised copy: CRLF is hashed as CR and a lone LF as CR.
 func bodyHash(raw []byte) []byte {
-	b := bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\r"))
-	b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r"))
-	b = bytes.TrimRight(b, "\r")
-	sum := sha256.Sum256(b)
-	return sum[:]
+	end := len(raw)
+	for end > 0 && (raw[end-1] == '\r' || raw[end-1] == '\n') {
+		end--
+	}
+	b := raw[:end]
+	if bytes.IndexByte(b, '\n') < 0 {
+		sum := sha256.Sum256(b)
+		return sum[:]
+	}
+	h := sha256.New()
+	for len(b) > 0 {
+		j := bytes.IndexByte(b, '\n')
+		if j < 0 {
+			h.Write(b)
+			break
+		}
+		h.Write(b[:j])
+		if j == 0 || b[j-1] != '\r' {
+			h.Write([]byte{'\r'})
+		}
+		b = b[j+1:]
+	}
+	return h.Sum(nil)
 }
 
 // insertMessageSQL stores a message and queues a claimant for publishing
@@ -76,16 +95,13 @@ func insertArgs(m *store.HL7Message, hash []byte) []any {
 		m.DuplicateOf, m.Status.Claims()}
 }
 
-// ReceiveMessages implements store.MessageStore. The batch's inserts go
-// in one round trip that is also their transaction: a pipeline of
-// statements ends with one Sync, which commits them together (PostgreSQL
-// protocol, extended query: an implicit transaction until Sync), so that
-// a batch costs one round trip instead of three (BEGIN, the batch,
-// COMMIT). Each claimant is inserted with ON CONFLICT DO NOTHING on the
-// partial unique key, so that two receivers racing on one key serialise
-// on the index and the loser finds the winner's committed row; the losers
-// are then stored as duplicates or conflicts, in order, in a second
-// transaction.
+// ReceiveMessages implements store.MessageStore. The batch is inserted by
+// one statement (insertBatchSQL), which is also its transaction, so that a
+// batch costs one round trip and one executor run whatever its size. Each
+// claimant is inserted with ON CONFLICT DO NOTHING on the partial unique
+// key, so that two receivers racing on one key serialise on the index and
+// the loser finds the winner's committed row; the losers are then stored
+// as duplicates or conflicts, in order, in a second transaction.
 func (s *Store) ReceiveMessages(ctx context.Context, ms []*store.HL7Message) ([]*store.HL7Message, error) {
 	hashes := make([][]byte, len(ms))
 	for i, m := range ms {
@@ -148,23 +164,95 @@ func (s *Store) ReceiveMessages(ctx context.Context, ms []*store.HL7Message) ([]
 	return originals, nil
 }
 
-// insertMessages inserts ms in one pipelined batch, an implicit
-// transaction, and sets ids[i] to each stored id, 0 for a claimant whose
-// key another message holds.
+// insertBatchSQL stores a batch of messages, given as one array per
+// column, in one statement (one executor run and one round trip for the
+// whole batch, against one statement per message), queueing the
+// claimants for publishing (hl7_message_unpublished). Rows are inserted
+// in the order given (ORDER BY ord), so their identity ids rise in that
+// order; a claimant whose key is taken, by a committed message or by one
+// earlier in the batch, is skipped by ON CONFLICT DO NOTHING and returns
+// no row.
+const insertBatchSQL = `WITH input AS (
+	SELECT * FROM unnest($1::timestamptz[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[],
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+		$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::integer[],
+		$21::bigint[], $22::boolean[]) WITH ORDINALITY AS u(received_at, raw, body_hash, channel, peer,
+		sending_app, sending_facility, receiving_app, receiving_facility, control_id, message_type,
+		trigger_event, structure, version, patient_id, patient_id_system, status, ack_code, error, attempts,
+		duplicate_of, claims_key, ord)),
+m AS (INSERT INTO hl7_message (received_at, raw, body_hash, channel, peer, sending_app,
+	sending_facility, receiving_app, receiving_facility, control_id, message_type, trigger_event, structure,
+	version, patient_id, patient_id_system, status, ack_code, error, attempts, duplicate_of, claims_key)
+SELECT received_at, raw, body_hash, channel, peer, sending_app, sending_facility, receiving_app,
+	receiving_facility, control_id, message_type, trigger_event, structure, version, patient_id,
+	patient_id_system, status, ack_code, error, attempts, nullif(duplicate_of, 0), claims_key
+FROM input ORDER BY ord
+ON CONFLICT (sending_facility, control_id) WHERE claims_key DO NOTHING
+RETURNING id, claims_key, sending_facility, control_id),
+q AS (INSERT INTO hl7_message_unpublished (id) SELECT id FROM m WHERE claims_key)
+SELECT id, claims_key, sending_facility, control_id FROM m ORDER BY id`
+
+// insertMessages inserts ms in one statement, an implicit transaction,
+// and sets ids[i] to each stored id, 0 for a claimant whose key another
+// message holds.
 func (s *Store) insertMessages(ctx context.Context, ms []*store.HL7Message, hashes [][]byte, ids []int64) error {
-	var b pgx.Batch
+	n := len(ms)
+	var (
+		at       = make([]time.Time, n)
+		raw      = make([][]byte, n)
+		attempts = make([]int32, n)
+		dupOf    = make([]int64, n)
+		claims   = make([]bool, n)
+		text     = make([]string, 16*n) // the text columns, one after the other
+		col      = func(c int) []string { return text[c*n : (c+1)*n : (c+1)*n] }
+	)
 	for i, m := range ms {
 		ids[i] = 0
-		b.Queue(insertMessageSQL, insertArgs(m, hashes[i])...)
-	}
-	br := s.pool.SendBatch(ctx, &b)
-	for i := range ms {
-		if err := br.QueryRow().Scan(&ids[i]); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			br.Close()
-			return err
+		at[i], raw[i], attempts[i], dupOf[i], claims[i] = m.ReceivedAt, m.Raw, int32(m.Attempts), m.DuplicateOf, m.Status.Claims()
+		for c, v := range [...]string{m.Channel, m.Peer, m.SendingApp, m.SendingFacility, m.ReceivingApp,
+			m.ReceivingFacility, m.ControlID, m.Type, m.Trigger, m.Structure, m.Version, m.PatientID,
+			m.PatientIDSystem, string(m.Status), m.AckCode, m.Error} {
+			text[c*n+i] = v
 		}
 	}
-	return br.Close()
+	rows, err := s.pool.Query(ctx, insertBatchSQL, at, raw, hashes, col(0), col(1), col(2), col(3), col(4),
+		col(5), col(6), col(7), col(8), col(9), col(10), col(11), col(12), col(13), col(14), col(15),
+		attempts, dupOf, claims)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	// The returned rows come in id order, which is the order given: match
+	// them to the messages, skipping the claimants that lost their key.
+	i := 0
+	for rows.Next() {
+		var id int64
+		var claim bool
+		var facility, control string
+		if err := rows.Scan(&id, &claim, &facility, &control); err != nil {
+			return err
+		}
+		for i < n && !(claims[i] == claim && ms[i].SendingFacility == facility && ms[i].ControlID == control) {
+			if !claims[i] {
+				return fmt.Errorf("insert batch: message %d of %d not stored", i+1, n)
+			}
+			i++
+		}
+		if i == n {
+			return errors.New("insert batch: a stored row matches no message")
+		}
+		ids[i] = id
+		i++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for ; i < n; i++ {
+		if !claims[i] {
+			return fmt.Errorf("insert batch: message %d of %d not stored", i+1, n)
+		}
+	}
+	return nil
 }
 
 // claimant reads the message that claims a key, with its body hash.
