@@ -95,7 +95,7 @@ var searchFixture = []string{
 	  "subject":{"reference":"Patient/p3"},"effectiveDateTime":"2024",
 	  "valueQuantity":{"value":140,"unit":"mmHg"}}`,
 	`{"resourceType":"Observation","id":"o5","status":"cancelled",
-	  "code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},
+	  "code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}],"text":"Pulse at rest"},
 	  "subject":{"reference":"Patient/p4"},"performer":[{"reference":"http://other.org/fhir/Practitioner/x9"}],
 	  "effectiveDateTime":"2022-06-15T08:00:00+02:00",
 	  "valueQuantity":{"value":60,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}}`,
