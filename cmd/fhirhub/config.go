@@ -49,6 +49,10 @@ type config struct {
 	AuthClients  string
 	AuthTokenTTL time.Duration
 
+	// Audit trail.
+	Audit              string
+	AuditFlushInterval time.Duration
+
 	fs *flag.FlagSet
 }
 
@@ -86,6 +90,8 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.KafkaDataDir, "kafka-data-dir", "./var/kafka", "where the embedded broker keeps its topics across restarts; empty keeps them in memory")
 	intVar(fs, &c.KafkaPartitions, "kafka-partitions", 6, "partitions of topics fhirhub creates")
 	authFlags(fs, c)
+	str(&c.Audit, "audit", auditOn, "on: an AuditEvent for every FHIR and /admin request (not /metadata, discovery or health), written in batches; off: none")
+	durVar(fs, &c.AuditFlushInterval, "audit-flush-interval", 200*time.Millisecond, "longest time an AuditEvent waits for its batch to be written (all are written at shutdown)")
 	return fs
 }
 
@@ -109,6 +115,12 @@ const (
 	authOff = "off"
 )
 
+// Values of -audit.
+const (
+	auditOn  = "on"
+	auditOff = "off"
+)
+
 // Values of -ack.
 const (
 	ackAfterStore  = "after-store"
@@ -122,6 +134,9 @@ func (c *config) check() error {
 	}
 	if c.Auth != authOn && c.Auth != authOff {
 		return fmt.Errorf("-auth %q: want %s or %s", c.Auth, authOn, authOff)
+	}
+	if c.Audit != auditOn && c.Audit != auditOff {
+		return fmt.Errorf("-audit %q: want %s or %s", c.Audit, auditOn, auditOff)
 	}
 	if c.AuthJWKSURL != "" && c.AuthIssuer == "" {
 		return fmt.Errorf("-auth-jwks-url needs -auth-issuer: the iss its tokens carry")

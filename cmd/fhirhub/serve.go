@@ -125,6 +125,13 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	auditor, stopAudit, err := startAudit(&cfg, st, log)
+	if err != nil {
+		return err
+	}
+	// Stopped after the HTTP server has drained, before the store closes:
+	// every answered request's AuditEvent is written.
+	stops = append(stops, stopAudit)
 	rcfg := rest.Config{
 		Service: svc, BaseURL: cfg.BaseURL, ResourceTypes: validator.ResourceTypes(),
 		Reference: googlefhir.Validate, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Version: version,
@@ -132,6 +139,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if authn.verifier != nil {
 		rcfg.Auth = authn.verifier
+	}
+	if auditor != nil {
+		rcfg.Audit = auditor
 	}
 	api, err := rest.New(rcfg)
 	if err != nil {
@@ -157,6 +167,9 @@ func serve(ctx context.Context, args []string) error {
 		}}
 	if authn.verifier != nil {
 		acfg.Auth = authn.verifier
+	}
+	if auditor != nil {
+		acfg.Audit = auditor
 	}
 	adminAPI, err := admin.New(acfg)
 	if err != nil {
@@ -218,6 +231,9 @@ func serve(ctx context.Context, args []string) error {
 		extra["mllp"] = mllpServer.Addr().String()
 	}
 	extra["auth"] = authSummary(&cfg, authn)
+	if auditor == nil {
+		extra["audit"] = "OFF"
+	}
 	cfg.print(os.Stderr, extra)
 	if err := authn.printAdminToken(cfg.AuthTokenTTL); err != nil {
 		return err

@@ -79,17 +79,22 @@ func forbidden(w http.ResponseWriter, err error) error {
 	return err
 }
 
-// guard serves h to callers allowed perm on the route's {type} (every
+// guard serves h, the interaction named (its AuditEvent's subtype), to
+// callers allowed perm on the route's {type} (every
 // type when the route has none); perm 0 only authenticates, leaving the
 // decision to h. Without a Verifier it serves everyone.
-func (a *API) guard(perm auth.Perm, h handlerFunc) http.Handler {
+func (a *API) guard(interaction string, perm auth.Perm, h handlerFunc) http.Handler {
 	if a.cfg.Auth == nil {
-		return a.serve(h)
+		return a.serveAudited(interaction, h)
 	}
-	return a.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return a.serveAudited(interaction, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := authenticate(r.Context(), a.cfg.Auth, w, r)
 		if err != nil {
 			return err
+		}
+		ex := exchangeOf(r.Context())
+		if ex != nil {
+			ex.principal = p
 		}
 		ctx := context.WithValue(r.Context(), principalKey, p)
 		if perm != 0 {
@@ -100,6 +105,9 @@ func (a *API) guard(perm auth.Perm, h handlerFunc) http.Handler {
 			access, err := p.Allow(typ, perm)
 			if err != nil {
 				return forbidden(w, err)
+			}
+			if ex != nil {
+				ex.patient = access.Patient
 			}
 			ctx = context.WithValue(ctx, accessKey, access)
 		}
@@ -347,4 +355,32 @@ func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Ob
 		}
 	}
 	return nil
+}
+
+// hideAuditEvents drops the AuditEvent entries of a system history Bundle
+// for callers that may not read them (auth.AuditType).
+func hideAuditEvents(r *http.Request, bundle fhir.Object) {
+	p := principalOf(r.Context())
+	entries, _ := bundle["entry"].([]any)
+	if p == nil || len(entries) == 0 {
+		return
+	}
+	if _, err := p.Allow(auth.AuditType, auth.PermRead); err == nil {
+		return
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		em, _ := e.(fhir.Object)
+		req, _ := em["request"].(fhir.Object)
+		u, _ := req["url"].(string)
+		if typ, _, _ := strings.Cut(u, "/"); typ == auth.AuditType {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if len(kept) == 0 {
+		delete(bundle, "entry")
+	} else {
+		bundle["entry"] = kept
+	}
 }
