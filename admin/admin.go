@@ -30,6 +30,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/ratelimit"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
 )
@@ -51,8 +52,12 @@ type Config struct {
 	// operator role (auth.Principal.Operator). Nil serves everyone.
 	Auth Verifier
 	// Audit records an AuditEvent for every request (nil: none).
-	Audit  Auditor
-	Logger *slog.Logger
+	Audit Auditor
+	// RateLimit limits each client's requests by token subject, else by
+	// address (nil: no limit); refusals are 429 with Retry-After and are
+	// not audited.
+	RateLimit Limiter
+	Logger    *slog.Logger
 }
 
 // Verifier verifies bearer access tokens (auth.Verifier does).
@@ -125,7 +130,12 @@ func (a *API) wrap(act action, h func(http.ResponseWriter, *http.Request) error)
 					err = errors.New("admin: panic")
 				}
 			}()
-			if p, err = a.authorize(w, r); err == nil {
+			p, err = a.authorize(w, r)
+			if lerr := a.limit(w, r, p); lerr != nil {
+				err = lerr
+				return
+			}
+			if err == nil {
 				err = h(w, r)
 			}
 		}()
@@ -134,6 +144,9 @@ func (a *API) wrap(act action, h func(http.ResponseWriter, *http.Request) error)
 				status := sw.status
 				if err != nil {
 					status = statusOf(err)
+				}
+				if status == http.StatusTooManyRequests {
+					return
 				}
 				a.record(r, act, p, reqID, status, err, w.Header().Get(replayedHeader))
 			}()
@@ -151,6 +164,29 @@ func (a *API) wrap(act action, h func(http.ResponseWriter, *http.Request) error)
 		w.WriteHeader(status)
 		_, _ = w.Write(fhir.MarshalJSON(oo))
 	}
+}
+
+// Limiter decides whether a client may make one more request
+// (*ratelimit.Limiter does).
+type Limiter interface {
+	// Allow takes a token from key's bucket, or says how long until one.
+	Allow(key string) (bool, time.Duration)
+}
+
+// limit takes a request from the bucket of the caller p (nil: of the
+// client address): a throttled error with Retry-After when empty.
+func (a *API) limit(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if a.cfg.RateLimit == nil {
+		return nil
+	}
+	key := ratelimit.KeyForAddress(r)
+	if p != nil {
+		key = ratelimit.KeyForSubject(p.Subject)
+	}
+	if ok, wait := a.cfg.RateLimit.Allow(key); !ok {
+		return ratelimit.Throttled(w, wait)
+	}
+	return nil
 }
 
 func statusOf(err error) int {

@@ -32,7 +32,7 @@ func TestShutdownWritesEveryAuditEvent(t *testing.T) {
 	admin := strings.TrimSpace(runMain(t, "token", "-auth-key-file", keyFile, "-role", "admin", "-scope", "user/*.cruds"))
 	httpAddr, mllpAddr := freePort(t), freePort(t)
 	cmd := startServer(t, "-database-url", db, "-kafka-brokers", strings.Join(brokers, ","), "-http-addr", httpAddr,
-		"-mllp-addr", mllpAddr, "-auth-key-file", keyFile, "-audit-flush-interval", "1h")
+		"-mllp-addr", mllpAddr, "-auth-key-file", keyFile, "-audit-flush-interval", "1h", "-rate-limit", "0")
 	waitListening(t, mllpAddr)
 	base := "http://" + httpAddr
 

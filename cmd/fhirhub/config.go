@@ -53,6 +53,13 @@ type config struct {
 	Audit              string
 	AuditFlushInterval time.Duration
 
+	// Limits and browser access.
+	RateLimit   float64
+	RateBurst   int
+	CORSOrigins string
+	HTTPTLSCert string
+	HTTPTLSKey  string
+
 	fs *flag.FlagSet
 }
 
@@ -91,6 +98,11 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	intVar(fs, &c.KafkaPartitions, "kafka-partitions", 6, "partitions of topics fhirhub creates")
 	authFlags(fs, c)
 	str(&c.Audit, "audit", auditOn, "on: an AuditEvent for every FHIR and /admin request (not /metadata, discovery or health), written in batches; off: none")
+	floatVar(fs, &c.RateLimit, "rate-limit", 100, "requests per second each client (token subject, else IP address) may sustain on /fhir, /admin and /auth/token; 0: no limit")
+	intVar(fs, &c.RateBurst, "rate-burst", 200, "requests a client may send at once before -rate-limit applies")
+	str(&c.CORSOrigins, "cors-origins", "", "origins (scheme://host[:port], comma-separated; * for any) whose browser apps may call the API (CORS); empty: none")
+	str(&c.HTTPTLSCert, "http-tls-cert", "", "PEM certificate of the HTTP listener; with -http-tls-key serves HTTPS (and Strict-Transport-Security)")
+	str(&c.HTTPTLSKey, "http-tls-key", "", "PEM private key of the HTTP listener")
 	durVar(fs, &c.AuditFlushInterval, "audit-flush-interval", 200*time.Millisecond, "longest time an AuditEvent waits for its batch to be written (all are written at shutdown)")
 	return fs
 }
@@ -138,6 +150,12 @@ func (c *config) check() error {
 	if c.Audit != auditOn && c.Audit != auditOff {
 		return fmt.Errorf("-audit %q: want %s or %s", c.Audit, auditOn, auditOff)
 	}
+	if (c.HTTPTLSCert == "") != (c.HTTPTLSKey == "") {
+		return fmt.Errorf("-http-tls-cert and -http-tls-key go together")
+	}
+	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
+		return fmt.Errorf("-rate-limit %g, -rate-burst %d: want a rate of 0 (no limit) or more, and a burst of 1 or more", c.RateLimit, c.RateBurst)
+	}
 	if c.AuthJWKSURL != "" && c.AuthIssuer == "" {
 		return fmt.Errorf("-auth-jwks-url needs -auth-issuer: the iss its tokens carry")
 	}
@@ -155,6 +173,16 @@ func intVar(fs *flag.FlagSet, p *int, name string, def int, usage string) {
 		}
 	}
 	fs.IntVar(p, name, v, usage+" (env "+envName(name)+")")
+}
+
+func floatVar(fs *flag.FlagSet, p *float64, name string, def float64, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(envName(name)); ok {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			v = f
+		}
+	}
+	fs.Float64Var(p, name, v, usage+" (env "+envName(name)+")")
 }
 
 func durVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/ratelimit"
 )
 
 // Verifier verifies bearer access tokens (auth.Verifier does).
@@ -90,6 +91,12 @@ func (a *API) guard(interaction string, perm auth.Perm, h handlerFunc) http.Hand
 	return a.serveAudited(interaction, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := authenticate(r.Context(), a.cfg.Auth, w, r)
 		if err != nil {
+			if lerr := a.limit(w, ratelimit.KeyForAddress(r)); lerr != nil {
+				return lerr
+			}
+			return err
+		}
+		if err := a.limit(w, ratelimit.KeyForSubject(p.Subject)); err != nil {
 			return err
 		}
 		ex := exchangeOf(r.Context())
@@ -113,6 +120,18 @@ func (a *API) guard(interaction string, perm auth.Perm, h handlerFunc) http.Hand
 		}
 		return h(w, r.WithContext(ctx))
 	})
+}
+
+// limit takes a request from key's rate-limit bucket: a throttled error
+// (429, with Retry-After) when it is empty.
+func (a *API) limit(w http.ResponseWriter, key string) error {
+	if a.cfg.RateLimit == nil {
+		return nil
+	}
+	if ok, wait := a.cfg.RateLimit.Allow(key); !ok {
+		return ratelimit.Throttled(w, wait)
+	}
+	return nil
 }
 
 // allow is Principal.Allow for the request's caller (everything when the

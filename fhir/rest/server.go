@@ -22,6 +22,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/ratelimit"
 	"github.com/fhirhub/fhirhub/service"
 )
 
@@ -54,6 +55,18 @@ type Config struct {
 	// and discovery (nil: none). AuditEvents written by it are not
 	// audited again: they do not pass through the API.
 	Audit Auditor
+	// RateLimit limits each client's requests (nil: no limit): by token
+	// subject once authenticated, else by client address. Refusals are
+	// 429 with Retry-After and are not audited (a flood must not fill
+	// the audit trail).
+	RateLimit Limiter
+}
+
+// Limiter decides whether a client may make one more request
+// (*ratelimit.Limiter does).
+type Limiter interface {
+	// Allow takes a token from key's bucket, or says how long until one.
+	Allow(key string) (bool, time.Duration)
 }
 
 // API is the FHIR REST API handler.
@@ -215,6 +228,13 @@ func (a *API) serveAudited(interaction string, h handlerFunc) http.Handler {
 					err = &httpError{status: http.StatusInternalServerError, err: fhir.Errorf(fhir.IssueException, "internal error")}
 				}
 			}()
+			if interaction == "" || a.cfg.Auth == nil {
+				// Public routes, and every route without authentication:
+				// limited by address.
+				if err = a.limit(w, ratelimit.KeyForAddress(r)); err != nil {
+					return
+				}
+			}
 			err = h(w, r)
 		}()
 		if err != nil {
@@ -225,7 +245,9 @@ func (a *API) serveAudited(interaction string, h handlerFunc) http.Handler {
 			if err != nil {
 				status = statusOf(err)
 			}
-			a.record(r, ex, reqID, status, err)
+			if status != http.StatusTooManyRequests {
+				a.record(r, ex, reqID, status, err)
+			}
 		}
 		a.log.Debug("request", "request_id", reqID, "method", r.Method, "route", routeName(r),
 			"status", statusOrOK(err), "duration", time.Since(begin))
