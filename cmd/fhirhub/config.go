@@ -20,6 +20,7 @@ type config struct {
 	HTTPAddr      string
 	BaseURL       string
 	MaxBodyBytes  int64
+	MaxCount      int
 	MaxConns      int
 	LogLevel      string
 	LogFormat     string
@@ -79,6 +80,7 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.LogFormat, "log-format", "text", "log format: text or json")
 	maxBody, _ := strconv.ParseInt(envOr("max-body-bytes", "16777216"), 10, 64)
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest accepted request body (env FHIRHUB_MAX_BODY_BYTES)")
+	intVar(fs, &c.MaxCount, "search-max-count", 1000, "largest page of search and history results: a larger _count gets this many, with a next link")
 	maxConns, _ := strconv.Atoi(envOr("max-conns", "20"))
 	fs.IntVar(&c.MaxConns, "max-conns", maxConns, "PostgreSQL connection pool size (env FHIRHUB_MAX_CONNS)")
 	grace, _ := time.ParseDuration(envOr("shutdown-grace", "15s"))

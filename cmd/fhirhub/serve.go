@@ -118,7 +118,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	registry := search.NewRegistry()
-	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), Extractor: registry, Logger: log, BaseURL: cfg.BaseURL})
+	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), MaxCount: cfg.MaxCount, Extractor: registry, Logger: log, BaseURL: cfg.BaseURL})
 	if err != nil {
 		return err
 	}
