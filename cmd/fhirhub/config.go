@@ -32,6 +32,7 @@ type config struct {
 	MLLPTLSCert       string
 	MLLPTLSKey        string
 	MLLPTLSClientCA   string
+	MLLPTLSSenders    string
 	MLLPIdleTimeout   time.Duration
 	MLLPReadTimeout   time.Duration
 	HL7MessageTypes   string
@@ -90,6 +91,7 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.MLLPTLSCert, "mllp-tls-cert", "", "PEM certificate of the MLLP listener; with -mllp-tls-key turns TLS on")
 	str(&c.MLLPTLSKey, "mllp-tls-key", "", "PEM private key of the MLLP listener")
 	str(&c.MLLPTLSClientCA, "mllp-tls-client-ca", "", "PEM CA bundle: MLLP clients must present a certificate it signed (mutual TLS)")
+	str(&c.MLLPTLSSenders, "mllp-tls-senders-file", "", "JSON list of {certificate, sendingApplications, sendingFacilities}: with mutual TLS, the MSH-3/MSH-4 each client certificate (CN or SAN) may send as; other messages, and all from unlisted certificates, are answered AR")
 	durVar(fs, &c.MLLPIdleTimeout, "mllp-idle-timeout", 10*time.Minute, "MLLP connections idle this long are closed")
 	durVar(fs, &c.MLLPReadTimeout, "mllp-read-timeout", 60*time.Second, "time to receive one MLLP frame once it has started")
 	str(&c.HL7MessageTypes, "hl7-message-types", "ADT,ORU^R01,ORM^O01,OMI^O23", "HL7 v2 message types accepted (TYPE or TYPE^TRIGGER, comma-separated; * for all); others are answered AR")
@@ -151,6 +153,9 @@ func (c *config) check() error {
 	}
 	if c.Audit != auditOn && c.Audit != auditOff {
 		return fmt.Errorf("-audit %q: want %s or %s", c.Audit, auditOn, auditOff)
+	}
+	if c.MLLPTLSSenders != "" && c.MLLPTLSClientCA == "" {
+		return fmt.Errorf("-mllp-tls-senders-file needs mutual TLS (-mllp-tls-client-ca): senders are identified by their certificates")
 	}
 	if (c.HTTPTLSCert == "") != (c.HTTPTLSKey == "") {
 		return fmt.Errorf("-http-tls-cert and -http-tls-key go together")
