@@ -13,6 +13,7 @@ import (
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/ratelimit"
+	"github.com/fhirhub/fhirhub/service"
 )
 
 // Verifier verifies bearer access tokens (auth.Verifier does).
@@ -148,19 +149,65 @@ func allow(w http.ResponseWriter, r *http.Request, typ string, perm auth.Perm) (
 	return access, nil
 }
 
-// errConfinedWrite refuses writes allowed by patient/ scopes only.
-func errConfinedWrite(w http.ResponseWriter) error {
-	return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
-		"patient/ scopes do not allow writes in this release; use a user/ or system/ scope"))
+// confinedWrite wraps a write handler: for callers confined to a patient
+// (only patient/ scopes allow the write), every resource written must be
+// in that patient's compartment, before and after (compartmentGuard);
+// conditional writes, whose criteria would search outside it, are
+// refused.
+func (a *API) confinedWrite(conditional bool, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if confinedTo(r.Context()) == "" {
+			return h(w, r)
+		}
+		if conditional || r.Header.Get("If-None-Exist") != "" {
+			return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
+				"patient/ scopes do not allow conditional writes in this release; use a user/ or system/ scope"))
+		}
+		ctx := service.WithWriteGuard(r.Context(), a.compartmentGuard(principalOf(r.Context())))
+		return h(w, r.WithContext(ctx))
+	}
 }
 
-// noConfinedWrite wraps a write handler: patient/-confined callers are refused.
-func noConfinedWrite(h handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if confinedTo(r.Context()) != "" {
-			return errConfinedWrite(w)
+// compartmentGuard is the service.WriteGuard of p's requests: a write
+// that only p's patient/ scopes allow must leave the resource in p's
+// patient's compartment, and may only replace or delete a resource that
+// is in it (another one is not found, as for reads). Writes that p's
+// other scopes allow are not confined.
+func (a *API) compartmentGuard(p *auth.Principal) service.WriteGuard {
+	return func(ctx context.Context, wr service.Write) error {
+		perm := auth.PermUpdate
+		switch {
+		case wr.Next == nil:
+			perm = auth.PermDelete
+		case wr.Current == nil:
+			perm = auth.PermCreate
 		}
-		return h(w, r)
+		access, err := p.Allow(wr.Type, perm)
+		if err != nil && perm == auth.PermCreate {
+			// An update that creates: the route needed u.
+			access, err = p.Allow(wr.Type, auth.PermUpdate)
+		}
+		if err != nil {
+			return err
+		}
+		patient := access.Patient
+		if patient == "" {
+			return nil
+		}
+		if wr.Current != nil {
+			obj, err := fhir.ParseObject(wr.Current.Content)
+			if err != nil || a.compartmentParam(wr.Type) == "" || !a.inCompartment(wr.Type, wr.ID, obj, patient) {
+				return fhir.Errorf(fhir.IssueNotFound, "%s/%s is not known", wr.Type, wr.ID)
+			}
+		}
+		if wr.Next != nil {
+			id, _ := wr.Next["id"].(string)
+			if a.compartmentParam(wr.Type) == "" || !a.inCompartment(wr.Type, id, wr.Next, patient) {
+				return fhir.Errorf(fhir.IssueForbidden,
+					"a patient/ scope may only write resources in its patient's compartment (%s must reference Patient/%s)", wr.Type, patient)
+			}
+		}
+		return nil
 	}
 }
 
@@ -316,12 +363,14 @@ func (a *API) filterEntries(r *http.Request, bundle fhir.Object, patient string)
 }
 
 // checkBundle decides each entry of a batch or transaction on its own, as
-// if it were sent alone; any refusal refuses the Bundle. Entries that
-// patient/ scopes alone would allow are refused (they cannot be confined
-// inside a Bundle in this release).
-func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Object) error {
+// if it were sent alone; any refusal refuses the Bundle. Writes that
+// patient/ scopes alone allow are confined to the patient's compartment
+// (confined reports that some are: the caller guards the writes with
+// compartmentGuard); reads, searches and conditional writes they alone
+// would allow are refused.
+func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Object) (confined bool, err error) {
 	if principalOf(r.Context()) == nil {
-		return nil
+		return false, nil
 	}
 	entries, _ := bundle["entry"].([]any)
 	for i, e := range entries {
@@ -358,22 +407,26 @@ func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Ob
 		access, err := allow(w, r, typ, perm)
 		if err != nil {
 			fe := fhir.AsError(err)
-			return fe.At(at)
+			return false, fe.At(at)
 		}
 		if access.Patient != "" {
-			return forbidden(w, fhir.Errorf(fhir.IssueForbidden, "a patient/ scope cannot be confined inside a Bundle in this release").At(at))
+			if perm&(auth.PermRead|auth.PermSearch) != 0 {
+				return false, forbidden(w, fhir.Errorf(fhir.IssueForbidden,
+					"a patient/ scope allows only plain writes inside a Bundle in this release (no reads, searches or conditional writes)").At(at))
+			}
+			confined = true
 		}
 		q, _ := url.ParseQuery(query)
 		if q.Has("_include") || q.Has("_revinclude") {
 			if _, err := allow(w, r, auth.AllTypes, auth.PermRead); err != nil {
-				return fhir.Errorf(fhir.IssueForbidden, "_include and _revinclude inside a Bundle need read access to every type").At(at)
+				return false, fhir.Errorf(fhir.IssueForbidden, "_include and _revinclude inside a Bundle need read access to every type").At(at)
 			}
 		}
 		if err := a.checkSearchTypes(w, r, typ, q); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return confined, nil
 }
 
 // hideAuditEvents drops the AuditEvent entries of a system history Bundle

@@ -275,8 +275,12 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	if t, _ := obj["type"].(string); t == "batch" || t == "transaction" {
 		noteInteraction(r, t)
 	}
-	if err := a.checkBundle(w, r, obj); err != nil {
+	confined, err := a.checkBundle(w, r, obj)
+	if err != nil {
 		return err
+	}
+	if confined {
+		r = r.WithContext(service.WithWriteGuard(r.Context(), a.compartmentGuard(principalOf(r.Context()))))
 	}
 	out, err := a.svc.Bundle(r.Context(), obj, service.BundleOptions{Representation: parsePrefer(r).ret == "representation"})
 	if err != nil {
