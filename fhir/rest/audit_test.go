@@ -141,6 +141,9 @@ func TestAuditRecordsEveryInteraction(t *testing.T) {
 			if c.role != "" {
 				assert.Equal(t, c.role, get(ev, "agent", "0", "role", "0", "coding", "0", "code"))
 			}
+			if c.request == "transaction" {
+				assert.Equal(t, "transaction Bundle of 1 entries", get(ev, "entity", "0", "description"))
+			}
 		})
 	}
 }

@@ -274,6 +274,8 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	}
 	if t, _ := obj["type"].(string); t == "batch" || t == "transaction" {
 		noteInteraction(r, t)
+		entries, _ := obj["entry"].([]any)
+		noteDescription(r, t+" Bundle of "+strconv.Itoa(len(entries))+" entries")
 	}
 	confined, err := a.checkBundle(w, r, obj)
 	if err != nil {
