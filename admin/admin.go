@@ -30,6 +30,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/ratelimit"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
 )
@@ -49,8 +50,14 @@ type Config struct {
 	Replay func(ctx context.Context, q store.MessageQuery) (int, error)
 	// Auth verifies bearer tokens; every route then needs a token of an
 	// operator role (auth.Principal.Operator). Nil serves everyone.
-	Auth   Verifier
-	Logger *slog.Logger
+	Auth Verifier
+	// Audit records an AuditEvent for every request (nil: none).
+	Audit Auditor
+	// RateLimit limits each client's requests by token subject, else by
+	// address (nil: no limit); refusals are 429 with Retry-After and are
+	// not audited.
+	RateLimit Limiter
+	Logger    *slog.Logger
 }
 
 // Verifier verifies bearer access tokens (auth.Verifier does).
@@ -76,14 +83,14 @@ func New(cfg Config) (*API, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{cfg: cfg, log: log, r: mux.NewRouter()}
-	a.r.HandleFunc("/admin/hl7v2/messages", a.wrap(a.list)).Methods(http.MethodGet, http.MethodHead)
-	a.r.HandleFunc("/admin/hl7v2/messages/$replay", a.wrap(a.replay)).Methods(http.MethodPost)
-	a.r.HandleFunc("/admin/hl7v2/messages/{id:[0-9]+}", a.wrap(a.get)).Methods(http.MethodGet, http.MethodHead)
-	a.r.HandleFunc("/admin/hl7v2/messages/{id:[0-9]+}/raw", a.wrap(a.raw)).Methods(http.MethodGet, http.MethodHead)
-	a.r.NotFoundHandler = a.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	a.r.HandleFunc("/admin/hl7v2/messages", a.wrap(actionList, a.list)).Methods(http.MethodGet, http.MethodHead)
+	a.r.HandleFunc("/admin/hl7v2/messages/$replay", a.wrap(actionReplay, a.replay)).Methods(http.MethodPost)
+	a.r.HandleFunc("/admin/hl7v2/messages/{id:[0-9]+}", a.wrap(actionRead, a.get)).Methods(http.MethodGet, http.MethodHead)
+	a.r.HandleFunc("/admin/hl7v2/messages/{id:[0-9]+}/raw", a.wrap(actionRead, a.raw)).Methods(http.MethodGet, http.MethodHead)
+	a.r.NotFoundHandler = a.wrap(action{}, func(w http.ResponseWriter, r *http.Request) error {
 		return fhir.Errorf(fhir.IssueNotFound, "no such admin endpoint")
 	})
-	a.r.MethodNotAllowedHandler = a.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	a.r.MethodNotAllowedHandler = a.wrap(action{}, func(w http.ResponseWriter, r *http.Request) error {
 		return &statusError{http.StatusMethodNotAllowed, fhir.Errorf(fhir.IssueNotSupported, "method not allowed")}
 	})
 	return a, nil
@@ -101,10 +108,18 @@ func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
 
 // wrap turns a handler returning an error into one writing the error as
-// an OperationOutcome; panics become 500 without internals.
-func (a *API) wrap(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// an OperationOutcome; panics become 500 without internals. Requests of
+// a named action are audited.
+func (a *API) wrap(act action, h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		reqID := requestID(w, r)
+		var sw *statusWriter
+		if a.cfg.Audit != nil && act.operator != "" {
+			sw = &statusWriter{ResponseWriter: w}
+			w = sw
+		}
 		var err error
+		var p *auth.Principal
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
@@ -115,18 +130,31 @@ func (a *API) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 					err = errors.New("admin: panic")
 				}
 			}()
-			if err = a.authorize(w, r); err == nil {
+			p, err = a.authorize(w, r)
+			if lerr := a.limit(w, r, p); lerr != nil {
+				err = lerr
+				return
+			}
+			if err == nil {
 				err = h(w, r)
 			}
 		}()
+		if sw != nil {
+			defer func() {
+				status := sw.status
+				if err != nil {
+					status = statusOf(err)
+				}
+				if status == http.StatusTooManyRequests {
+					return
+				}
+				a.record(r, act, p, reqID, status, err, w.Header().Get(replayedHeader))
+			}()
+		}
 		if err == nil {
 			return
 		}
-		status := service.Status(err)
-		var se *statusError
-		if errors.As(err, &se) {
-			status = se.status
-		}
+		status := statusOf(err)
 		oo := service.OperationOutcome(err)
 		if status >= 500 {
 			a.log.Error("admin request failed", "path", routeOf(r), "status", status, "err", err.Error())
@@ -138,26 +166,57 @@ func (a *API) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handle
 	}
 }
 
-// authorize lets through callers whose token has an operator role.
-func (a *API) authorize(w http.ResponseWriter, r *http.Request) error {
-	if a.cfg.Auth == nil {
+// Limiter decides whether a client may make one more request
+// (*ratelimit.Limiter does).
+type Limiter interface {
+	// Allow takes a token from key's bucket, or says how long until one.
+	Allow(key string) (bool, time.Duration)
+}
+
+// limit takes a request from the bucket of the caller p (nil: of the
+// client address): a throttled error with Retry-After when empty.
+func (a *API) limit(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if a.cfg.RateLimit == nil {
 		return nil
+	}
+	key := ratelimit.KeyForAddress(r)
+	if p != nil {
+		key = ratelimit.KeyForSubject(p.Subject)
+	}
+	if ok, wait := a.cfg.RateLimit.Allow(key); !ok {
+		return ratelimit.Throttled(w, wait)
+	}
+	return nil
+}
+
+func statusOf(err error) int {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.status
+	}
+	return service.Status(err)
+}
+
+// authorize lets through callers whose token has an operator role.
+func (a *API) authorize(w http.ResponseWriter, r *http.Request) (*auth.Principal, error) {
+	if a.cfg.Auth == nil {
+		return nil, nil
 	}
 	token, ok := auth.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="fhirhub"`)
-		return fhir.Errorf(fhir.IssueLogin, "the operator API needs an OAuth2 bearer token (Authorization: Bearer <token>)")
+		return nil, fhir.Errorf(fhir.IssueLogin, "the operator API needs an OAuth2 bearer token (Authorization: Bearer <token>)")
 	}
 	p, err := a.cfg.Auth.Verify(r.Context(), token)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="fhirhub", error="invalid_token"`)
-		return err
+		return nil, err
 	}
 	if err := p.Operator(); err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="fhirhub", error="insufficient_scope"`)
-		return err
+		return p, err
 	}
-	return nil
+	return p, nil
 }
 
 func routeOf(r *http.Request) string {
@@ -260,8 +319,13 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("hl7 messages replayed", "count", n)
+	w.Header().Set(replayedHeader, "HL7 v2 messages replayed: "+strconv.Itoa(n))
 	return writeJSON(w, map[string]int{"replayed": n})
 }
+
+// replayedHeader tells how many messages a replay re-drove (and its
+// AuditEvent's entity description says it).
+const replayedHeader = "X-Fhirhub-Replayed"
 
 func known(name string) bool {
 	for _, p := range queryParams {

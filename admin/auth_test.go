@@ -12,6 +12,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/admin"
 	"github.com/fhirhub/fhirhub/auth"
+	"github.com/fhirhub/fhirhub/ratelimit"
 	"github.com/fhirhub/fhirhub/store"
 	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
@@ -65,4 +66,38 @@ func TestOperatorAPINeedsAnOperatorRole(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 1, replayed, "only the integration call replayed")
+}
+
+// TestOperatorAPIIsRateLimited: a caller beyond its burst gets 429 with
+// Retry-After; another caller does not.
+func TestOperatorAPIIsRateLimited(t *testing.T) {
+	iss, err := auth.OpenIssuer(auth.IssuerConfig{KeyFile: filepath.Join(t.TempDir(), "issuer.pem"), Audience: "fhirhub"})
+	require.NoError(t, err)
+	vc := auth.DefaultVerifierConfig()
+	vc.Keys, vc.Issuer, vc.Audience = iss, iss.Name(), "fhirhub"
+	v, err := auth.NewVerifier(vc)
+	require.NoError(t, err)
+	l, err := ratelimit.New(ratelimit.Config{Rate: 0.01, Burst: 2})
+	require.NoError(t, err)
+	api, err := admin.New(admin.Config{Messages: pgtest.Store(t), Auth: v, RateLimit: l})
+	require.NoError(t, err)
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	get := func(sub string) *http.Response {
+		tok, err := iss.Mint(auth.TokenRequest{Subject: sub, Role: "admin", Scope: "user/*.cruds"})
+		require.NoError(t, err)
+		req, err := http.NewRequest("GET", srv.URL+"/admin/hl7v2/messages", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	assert.Equal(t, http.StatusOK, get("op-1").StatusCode)
+	assert.Equal(t, http.StatusOK, get("op-1").StatusCode)
+	resp := get("op-1")
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "100", resp.Header.Get("Retry-After"))
+	assert.Equal(t, http.StatusOK, get("op-2").StatusCode)
 }

@@ -15,6 +15,12 @@ type Access struct {
 // search and history).
 const AllTypes = "*"
 
+// AuditType is the resource type of the audit trail. Only the admin role
+// may read, search or create AuditEvents, whatever its scopes say of
+// other types, and no one may update or delete them: the trail is
+// append-only.
+const AuditType = "AuditEvent"
+
 // Allow reports whether p may use perm on resource type typ (AllTypes: on
 // every type): both its role and one of its scopes must allow it. When
 // only patient/ scopes do, the Access names the patient to confine the
@@ -23,6 +29,14 @@ func (p *Principal) Allow(typ string, perm Perm) (Access, error) {
 	role := RoleNamed(p.Role)
 	if role == nil {
 		return Access{}, fhir.Errorf(fhir.IssueForbidden, "the token's role %q is not one of fhirhub's roles", p.Role)
+	}
+	if typ == AuditType {
+		if perm&(PermUpdate|PermDelete) != 0 {
+			return Access{}, fhir.Errorf(fhir.IssueForbidden, "AuditEvents cannot be updated or deleted: the audit trail is append-only")
+		}
+		if p.Role != "admin" {
+			return Access{}, fhir.Errorf(fhir.IssueForbidden, "AuditEvents are for the admin role only")
+		}
 	}
 	if !role.Perm(typ).Has(perm) {
 		return Access{}, fhir.Errorf(fhir.IssueForbidden, "role %s may not %s %s", role.Name, verb(perm), typeWord(typ))

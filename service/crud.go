@@ -113,6 +113,9 @@ func (s *Service) Create(ctx context.Context, typ string, obj fhir.Object, ifNon
 		if err := s.prepare(obj, typ, ""); err != nil {
 			return Result{}, err
 		}
+		if _, err := guardWrite(ctx, s.cfg.Store, typ, "", obj); err != nil {
+			return Result{}, err
+		}
 		r, err := s.cfg.Store.Create(ctx, obj)
 		if err != nil {
 			return Result{}, err
@@ -152,6 +155,9 @@ func (s *Service) create(ctx context.Context, tx store.Tx, typ string, obj fhir.
 	if err := s.prepare(obj, typ, ""); err != nil {
 		return Result{}, err
 	}
+	if _, err := guardWrite(ctx, tx, typ, "", obj); err != nil {
+		return Result{}, err
+	}
 	r, err := tx.Create(ctx, obj)
 	if err != nil {
 		return Result{}, err
@@ -176,6 +182,18 @@ func (s *Service) update(ctx context.Context, tx store.Tx, typ, id string, obj f
 	if err := s.prepare(obj, typ, id); err != nil {
 		return Result{}, err
 	}
+	seen, err := guardWrite(ctx, tx, typ, id, obj)
+	if err != nil {
+		return Result{}, err
+	}
+	if ifMatch == 0 && seen > 0 {
+		// Replace only the version the guard decided on.
+		r, created, err := tx.Put(ctx, obj, seen, method)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Resource: r, Status: statusOfPut(created)}, nil
+	}
 	r, created, err := tx.Put(ctx, obj, ifMatch, method)
 	if err != nil {
 		if ifMatch > 0 && (errors.Is(err, store.ErrVersionConflict) || errors.Is(err, store.ErrNotFound)) {
@@ -188,6 +206,13 @@ func (s *Service) update(ctx context.Context, tx store.Tx, typ, id string, obj f
 		status = http.StatusCreated
 	}
 	return Result{Resource: r, Status: status}, nil
+}
+
+func statusOfPut(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }
 
 // ConditionalUpdate updates the one typ resource matching criteria, creates
@@ -248,6 +273,18 @@ func (s *Service) Delete(ctx context.Context, typ, id string, ifMatch int64) (Re
 }
 
 func (s *Service) delete(ctx context.Context, tx store.Tx, typ, id string, ifMatch int64) (Result, error) {
+	seen, err := guardWrite(ctx, tx, typ, id, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	if ifMatch == 0 && seen > 0 {
+		// Delete only the version the guard decided on.
+		r, err := tx.Delete(ctx, typ, id, seen)
+		if err != nil && !errors.Is(err, store.ErrDeleted) {
+			return Result{}, err
+		}
+		return Result{Resource: r, Status: http.StatusNoContent}, nil
+	}
 	r, err := tx.Delete(ctx, typ, id, ifMatch)
 	switch {
 	case errors.Is(err, store.ErrDeleted):

@@ -20,6 +20,7 @@ type config struct {
 	HTTPAddr      string
 	BaseURL       string
 	MaxBodyBytes  int64
+	MaxCount      int
 	MaxConns      int
 	LogLevel      string
 	LogFormat     string
@@ -31,6 +32,7 @@ type config struct {
 	MLLPTLSCert       string
 	MLLPTLSKey        string
 	MLLPTLSClientCA   string
+	MLLPTLSSenders    string
 	MLLPIdleTimeout   time.Duration
 	MLLPReadTimeout   time.Duration
 	HL7MessageTypes   string
@@ -48,6 +50,17 @@ type config struct {
 	AuthKeyFile  string
 	AuthClients  string
 	AuthTokenTTL time.Duration
+
+	// Audit trail.
+	Audit              string
+	AuditFlushInterval time.Duration
+
+	// Limits and browser access.
+	RateLimit   float64
+	RateBurst   int
+	CORSOrigins string
+	HTTPTLSCert string
+	HTTPTLSKey  string
 
 	fs *flag.FlagSet
 }
@@ -68,6 +81,7 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.LogFormat, "log-format", "text", "log format: text or json")
 	maxBody, _ := strconv.ParseInt(envOr("max-body-bytes", "16777216"), 10, 64)
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest accepted request body (env FHIRHUB_MAX_BODY_BYTES)")
+	intVar(fs, &c.MaxCount, "search-max-count", 1000, "largest page of search and history results: a larger _count gets this many, with a next link")
 	maxConns, _ := strconv.Atoi(envOr("max-conns", "20"))
 	fs.IntVar(&c.MaxConns, "max-conns", maxConns, "PostgreSQL connection pool size (env FHIRHUB_MAX_CONNS)")
 	grace, _ := time.ParseDuration(envOr("shutdown-grace", "15s"))
@@ -77,6 +91,7 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.MLLPTLSCert, "mllp-tls-cert", "", "PEM certificate of the MLLP listener; with -mllp-tls-key turns TLS on")
 	str(&c.MLLPTLSKey, "mllp-tls-key", "", "PEM private key of the MLLP listener")
 	str(&c.MLLPTLSClientCA, "mllp-tls-client-ca", "", "PEM CA bundle: MLLP clients must present a certificate it signed (mutual TLS)")
+	str(&c.MLLPTLSSenders, "mllp-tls-senders-file", "", "JSON list of {certificate, sendingApplications, sendingFacilities}: with mutual TLS, the MSH-3/MSH-4 each client certificate (CN or SAN) may send as; other messages, and all from unlisted certificates, are answered AR")
 	durVar(fs, &c.MLLPIdleTimeout, "mllp-idle-timeout", 10*time.Minute, "MLLP connections idle this long are closed")
 	durVar(fs, &c.MLLPReadTimeout, "mllp-read-timeout", 60*time.Second, "time to receive one MLLP frame once it has started")
 	str(&c.HL7MessageTypes, "hl7-message-types", "ADT,ORU^R01,ORM^O01,OMI^O23", "HL7 v2 message types accepted (TYPE or TYPE^TRIGGER, comma-separated; * for all); others are answered AR")
@@ -86,6 +101,13 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.KafkaDataDir, "kafka-data-dir", "./var/kafka", "where the embedded broker keeps its topics across restarts; empty keeps them in memory")
 	intVar(fs, &c.KafkaPartitions, "kafka-partitions", 6, "partitions of topics fhirhub creates")
 	authFlags(fs, c)
+	str(&c.Audit, "audit", auditOn, "on: an AuditEvent for every FHIR and /admin request (not /metadata, discovery or health), written in batches; off: none")
+	floatVar(fs, &c.RateLimit, "rate-limit", 100, "requests per second each client (token subject, else IP address) may sustain on /fhir, /admin and /auth/token; 0: no limit")
+	intVar(fs, &c.RateBurst, "rate-burst", 200, "requests a client may send at once before -rate-limit applies")
+	str(&c.CORSOrigins, "cors-origins", "", "origins (scheme://host[:port], comma-separated; * for any) whose browser apps may call the API (CORS); empty: none")
+	str(&c.HTTPTLSCert, "http-tls-cert", "", "PEM certificate of the HTTP listener; with -http-tls-key serves HTTPS (and Strict-Transport-Security)")
+	str(&c.HTTPTLSKey, "http-tls-key", "", "PEM private key of the HTTP listener")
+	durVar(fs, &c.AuditFlushInterval, "audit-flush-interval", 200*time.Millisecond, "longest time an AuditEvent waits for its batch to be written (all are written at shutdown)")
 	return fs
 }
 
@@ -109,6 +131,12 @@ const (
 	authOff = "off"
 )
 
+// Values of -audit.
+const (
+	auditOn  = "on"
+	auditOff = "off"
+)
+
 // Values of -ack.
 const (
 	ackAfterStore  = "after-store"
@@ -122,6 +150,18 @@ func (c *config) check() error {
 	}
 	if c.Auth != authOn && c.Auth != authOff {
 		return fmt.Errorf("-auth %q: want %s or %s", c.Auth, authOn, authOff)
+	}
+	if c.Audit != auditOn && c.Audit != auditOff {
+		return fmt.Errorf("-audit %q: want %s or %s", c.Audit, auditOn, auditOff)
+	}
+	if c.MLLPTLSSenders != "" && c.MLLPTLSClientCA == "" {
+		return fmt.Errorf("-mllp-tls-senders-file needs mutual TLS (-mllp-tls-client-ca): senders are identified by their certificates")
+	}
+	if (c.HTTPTLSCert == "") != (c.HTTPTLSKey == "") {
+		return fmt.Errorf("-http-tls-cert and -http-tls-key go together")
+	}
+	if c.RateLimit < 0 || (c.RateLimit > 0 && c.RateBurst < 1) {
+		return fmt.Errorf("-rate-limit %g, -rate-burst %d: want a rate of 0 (no limit) or more, and a burst of 1 or more", c.RateLimit, c.RateBurst)
 	}
 	if c.AuthJWKSURL != "" && c.AuthIssuer == "" {
 		return fmt.Errorf("-auth-jwks-url needs -auth-issuer: the iss its tokens carry")
@@ -140,6 +180,16 @@ func intVar(fs *flag.FlagSet, p *int, name string, def int, usage string) {
 		}
 	}
 	fs.IntVar(p, name, v, usage+" (env "+envName(name)+")")
+}
+
+func floatVar(fs *flag.FlagSet, p *float64, name string, def float64, usage string) {
+	v := def
+	if s, ok := os.LookupEnv(envName(name)); ok {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			v = f
+		}
+	}
+	fs.Float64Var(p, name, v, usage+" (env "+envName(name)+")")
 }
 
 func durVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {

@@ -88,13 +88,21 @@ func startMLLP(ctx context.Context, cfg *config, st *postgres.Store, producer *k
 		stop()
 		return nil, nil, err
 	}
+	senders, err := mllpSenders(cfg)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
 	srv, err := mllp.NewServer(mcfg, mllp.HandlerFunc(func(ctx context.Context, m *mllp.Message) []byte {
 		peer := ""
 		if m.Conn.RemoteAddr != nil {
 			peer = m.Conn.RemoteAddr.String()
 		}
-		ack, _ := in.Receive(ctx, m.Data, intake.Source{Channel: "mllp", Peer: peer, FrameErr: m.Err,
-			TooLarge: errors.Is(m.Err, mllp.ErrTooLarge)})
+		src := intake.Source{Channel: "mllp", Peer: peer, FrameErr: m.Err, TooLarge: errors.Is(m.Err, mllp.ErrTooLarge)}
+		if senders != nil {
+			src.Sender = senders.Identify(m.Conn.PeerCertificates)
+		}
+		ack, _ := in.Receive(ctx, m.Data, src)
 		return ack
 	}))
 	if err == nil {
@@ -133,6 +141,23 @@ func mllpTLS(cfg *config) (*tls.Config, error) {
 		t.ClientCAs, t.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	return t, nil
+}
+
+// mllpSenders returns the sending systems of -mllp-tls-senders-file, nil
+// when it is not set.
+func mllpSenders(cfg *config) (*intake.Senders, error) {
+	if cfg.MLLPTLSSenders == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(cfg.MLLPTLSSenders)
+	if err != nil {
+		return nil, fmt.Errorf("mllp: senders: %w", err)
+	}
+	s, err := intake.ParseSenders(data)
+	if err != nil {
+		return nil, fmt.Errorf("mllp: %w", err)
+	}
+	return s, nil
 }
 
 // startIngest runs the ingest pipeline: hl7v2.inbound -> FHIR. Messages

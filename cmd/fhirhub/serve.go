@@ -73,6 +73,14 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger(os.Stderr)
+	limiter, err := rateLimiter(&cfg)
+	if err != nil {
+		return err
+	}
+	policy, err := httpPolicy(&cfg)
+	if err != nil {
+		return err
+	}
 	// Components are stopped in the reverse order of their start.
 	var stops []func()
 	defer func() {
@@ -87,7 +95,11 @@ func serve(ctx context.Context, args []string) error {
 	}
 	stops = append(stops, func() { ln.Close() })
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/fhir"
+		scheme := "http"
+		if cfg.HTTPTLSCert != "" {
+			scheme = "https"
+		}
+		cfg.BaseURL = scheme + "://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/fhir"
 	}
 	url, stopDB, err := database(ctx, &cfg, log)
 	if err != nil {
@@ -106,7 +118,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	registry := search.NewRegistry()
-	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), Extractor: registry, Logger: log, BaseURL: cfg.BaseURL})
+	st, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: int32(cfg.MaxConns), MaxCount: cfg.MaxCount, Extractor: registry, Logger: log, BaseURL: cfg.BaseURL})
 	if err != nil {
 		return err
 	}
@@ -125,6 +137,13 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	auditor, stopAudit, err := startAudit(&cfg, st, log)
+	if err != nil {
+		return err
+	}
+	// Stopped after the HTTP server has drained, before the store closes:
+	// every answered request's AuditEvent is written.
+	stops = append(stops, stopAudit)
 	rcfg := rest.Config{
 		Service: svc, BaseURL: cfg.BaseURL, ResourceTypes: validator.ResourceTypes(),
 		Reference: googlefhir.Validate, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Version: version,
@@ -132,6 +151,12 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if authn.verifier != nil {
 		rcfg.Auth = authn.verifier
+	}
+	if auditor != nil {
+		rcfg.Audit = auditor
+	}
+	if limiter != nil {
+		rcfg.RateLimit = limiter
 	}
 	api, err := rest.New(rcfg)
 	if err != nil {
@@ -157,6 +182,12 @@ func serve(ctx context.Context, args []string) error {
 		}}
 	if authn.verifier != nil {
 		acfg.Auth = authn.verifier
+	}
+	if auditor != nil {
+		acfg.Audit = auditor
+	}
+	if limiter != nil {
+		acfg.RateLimit = limiter
 	}
 	adminAPI, err := admin.New(acfg)
 	if err != nil {
@@ -198,7 +229,11 @@ func serve(ctx context.Context, args []string) error {
 		})
 	}
 	if authn.token != nil {
-		mux.Handle(tokenPath, authn.token)
+		var h http.Handler = authn.token
+		if limiter != nil {
+			h = limiter.Middleware(h)
+		}
+		mux.Handle(tokenPath, h)
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -210,7 +245,7 @@ func serve(ctx context.Context, args []string) error {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: policy.Handler(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 
 	extra := map[string]string{"database": maskURL(url), "schema-version": strconv.Itoa(postgres.SchemaVersion()),
 		"kafka": strings.Join(brokers, ",")}
@@ -218,13 +253,22 @@ func serve(ctx context.Context, args []string) error {
 		extra["mllp"] = mllpServer.Addr().String()
 	}
 	extra["auth"] = authSummary(&cfg, authn)
+	if auditor == nil {
+		extra["audit"] = "OFF"
+	}
 	cfg.print(os.Stderr, extra)
 	if err := authn.printAdminToken(cfg.AuthTokenTTL); err != nil {
 		return err
 	}
 	log.Info("serving FHIR API", "url", cfg.BaseURL)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if cfg.HTTPTLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.HTTPTLSCert, cfg.HTTPTLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/ratelimit"
 )
 
 // Verifier verifies bearer access tokens (auth.Verifier does).
@@ -79,17 +79,28 @@ func forbidden(w http.ResponseWriter, err error) error {
 	return err
 }
 
-// guard serves h to callers allowed perm on the route's {type} (every
+// guard serves h, the interaction named (its AuditEvent's subtype), to
+// callers allowed perm on the route's {type} (every
 // type when the route has none); perm 0 only authenticates, leaving the
 // decision to h. Without a Verifier it serves everyone.
-func (a *API) guard(perm auth.Perm, h handlerFunc) http.Handler {
+func (a *API) guard(interaction string, perm auth.Perm, h handlerFunc) http.Handler {
 	if a.cfg.Auth == nil {
-		return a.serve(h)
+		return a.serveAudited(interaction, h)
 	}
-	return a.serve(func(w http.ResponseWriter, r *http.Request) error {
+	return a.serveAudited(interaction, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := authenticate(r.Context(), a.cfg.Auth, w, r)
 		if err != nil {
+			if lerr := a.limit(w, ratelimit.KeyForAddress(r)); lerr != nil {
+				return lerr
+			}
 			return err
+		}
+		if err := a.limit(w, ratelimit.KeyForSubject(p.Subject)); err != nil {
+			return err
+		}
+		ex := exchangeOf(r.Context())
+		if ex != nil {
+			ex.principal = p
 		}
 		ctx := context.WithValue(r.Context(), principalKey, p)
 		if perm != 0 {
@@ -101,10 +112,25 @@ func (a *API) guard(perm auth.Perm, h handlerFunc) http.Handler {
 			if err != nil {
 				return forbidden(w, err)
 			}
+			if ex != nil {
+				ex.patient = access.Patient
+			}
 			ctx = context.WithValue(ctx, accessKey, access)
 		}
 		return h(w, r.WithContext(ctx))
 	})
+}
+
+// limit takes a request from key's rate-limit bucket: a throttled error
+// (429, with Retry-After) when it is empty.
+func (a *API) limit(w http.ResponseWriter, key string) error {
+	if a.cfg.RateLimit == nil {
+		return nil
+	}
+	if ok, wait := a.cfg.RateLimit.Allow(key); !ok {
+		return ratelimit.Throttled(w, wait)
+	}
+	return nil
 }
 
 // allow is Principal.Allow for the request's caller (everything when the
@@ -119,86 +145,6 @@ func allow(w http.ResponseWriter, r *http.Request, typ string, perm auth.Perm) (
 		return access, forbidden(w, err)
 	}
 	return access, nil
-}
-
-// errConfinedWrite refuses writes allowed by patient/ scopes only.
-func errConfinedWrite(w http.ResponseWriter) error {
-	return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
-		"patient/ scopes do not allow writes in this release; use a user/ or system/ scope"))
-}
-
-// noConfinedWrite wraps a write handler: patient/-confined callers are refused.
-func noConfinedWrite(h handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if confinedTo(r.Context()) != "" {
-			return errConfinedWrite(w)
-		}
-		return h(w, r)
-	}
-}
-
-// compartmentParams are the reference search parameters that place a
-// resource in a Patient's compartment (the first one a type has is used
-// to confine its searches), as the store's change events do.
-var compartmentParams = []string{"patient", "subject", "beneficiary", "individual", "who", "actor"}
-
-// compartmentParam returns the search parameter of typ that confines a
-// search to one Patient's compartment ("_id" for Patient), or "".
-func (a *API) compartmentParam(typ string) string {
-	if typ == "Patient" {
-		return "_id"
-	}
-	for _, code := range compartmentParams {
-		if p := a.svc.Registry().Lookup(typ, code); p != nil && slices.Contains(p.Targets, "Patient") {
-			return code
-		}
-	}
-	return ""
-}
-
-// inCompartment reports whether resource obj of typ/id is in patient's
-// compartment.
-func (a *API) inCompartment(typ, id string, obj fhir.Object, patient string) bool {
-	if typ == "Patient" {
-		return id == patient
-	}
-	values, err := a.svc.Registry().Extract(obj)
-	if err != nil {
-		return false
-	}
-	abs := a.cfg.BaseURL + "/Patient/" + patient
-	for _, r := range values.References {
-		if !slices.Contains(compartmentParams, r.Param) {
-			continue
-		}
-		if (r.Type == "Patient" && r.ID == patient) || r.URL == abs || r.URL == "Patient/"+patient {
-			return true
-		}
-	}
-	return false
-}
-
-// confine adds the criterion that keeps a search inside patient's
-// compartment; types that have no such parameter are refused.
-func (a *API) confine(w http.ResponseWriter, typ string, params url.Values, patient string) error {
-	code := a.compartmentParam(typ)
-	if code == "" {
-		return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
-			"a patient/ scope cannot search %s: it cannot be confined to the patient's compartment", typeOrAll(typ)))
-	}
-	if code == "_id" {
-		params.Add("_id", patient)
-	} else {
-		params.Add(code, "Patient/"+patient)
-	}
-	return nil
-}
-
-func typeOrAll(typ string) string {
-	if typ == "" || typ == auth.AllTypes {
-		return "every type"
-	}
-	return typ
 }
 
 // checkSearchTypes refuses a search whose chains or _has name resource
@@ -289,12 +235,14 @@ func (a *API) filterEntries(r *http.Request, bundle fhir.Object, patient string)
 }
 
 // checkBundle decides each entry of a batch or transaction on its own, as
-// if it were sent alone; any refusal refuses the Bundle. Entries that
-// patient/ scopes alone would allow are refused (they cannot be confined
-// inside a Bundle in this release).
-func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Object) error {
+// if it were sent alone; any refusal refuses the Bundle. Writes that
+// patient/ scopes alone allow are confined to the patient's compartment
+// (confined reports that some are: the caller guards the writes with
+// compartmentGuard); reads, searches and conditional writes they alone
+// would allow are refused.
+func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Object) (confined bool, err error) {
 	if principalOf(r.Context()) == nil {
-		return nil
+		return false, nil
 	}
 	entries, _ := bundle["entry"].([]any)
 	for i, e := range entries {
@@ -331,20 +279,52 @@ func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Ob
 		access, err := allow(w, r, typ, perm)
 		if err != nil {
 			fe := fhir.AsError(err)
-			return fe.At(at)
+			return false, fe.At(at)
 		}
 		if access.Patient != "" {
-			return forbidden(w, fhir.Errorf(fhir.IssueForbidden, "a patient/ scope cannot be confined inside a Bundle in this release").At(at))
+			if perm&(auth.PermRead|auth.PermSearch) != 0 {
+				return false, forbidden(w, fhir.Errorf(fhir.IssueForbidden,
+					"a patient/ scope allows only plain writes inside a Bundle in this release (no reads, searches or conditional writes)").At(at))
+			}
+			confined = true
 		}
 		q, _ := url.ParseQuery(query)
 		if q.Has("_include") || q.Has("_revinclude") {
 			if _, err := allow(w, r, auth.AllTypes, auth.PermRead); err != nil {
-				return fhir.Errorf(fhir.IssueForbidden, "_include and _revinclude inside a Bundle need read access to every type").At(at)
+				return false, fhir.Errorf(fhir.IssueForbidden, "_include and _revinclude inside a Bundle need read access to every type").At(at)
 			}
 		}
 		if err := a.checkSearchTypes(w, r, typ, q); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return confined, nil
+}
+
+// hideAuditEvents drops the AuditEvent entries of a system history Bundle
+// for callers that may not read them (auth.AuditType).
+func hideAuditEvents(r *http.Request, bundle fhir.Object) {
+	p := principalOf(r.Context())
+	entries, _ := bundle["entry"].([]any)
+	if p == nil || len(entries) == 0 {
+		return
+	}
+	if _, err := p.Allow(auth.AuditType, auth.PermRead); err == nil {
+		return
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		em, _ := e.(fhir.Object)
+		req, _ := em["request"].(fhir.Object)
+		u, _ := req["url"].(string)
+		if typ, _, _ := strings.Cut(u, "/"); typ == auth.AuditType {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if len(kept) == 0 {
+		delete(bundle, "entry")
+	} else {
+		bundle["entry"] = kept
+	}
 }

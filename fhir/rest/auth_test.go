@@ -27,7 +27,10 @@ type authServer struct {
 	keyFile string
 }
 
-func newAuthServer(t *testing.T) *authServer {
+// serverOption changes the API's configuration before it starts.
+type serverOption func(t *testing.T, cfg *rest.Config, st *postgres.Store)
+
+func newAuthServer(t *testing.T, opts ...serverOption) *authServer {
 	t.Helper()
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
@@ -44,8 +47,12 @@ func newAuthServer(t *testing.T) *authServer {
 	vc.Keys, vc.Issuer, vc.Audience = iss, iss.Name(), "fhirhub"
 	verifier, err := auth.NewVerifier(vc)
 	require.NoError(t, err)
-	api, err := rest.New(rest.Config{Service: svc, BaseURL: base, ResourceTypes: v.ResourceTypes(), Auth: verifier,
-		SMART: rest.SMART{Issuer: iss.Name(), JWKSURI: srv.URL + "/auth/jwks.json"}})
+	cfg := rest.Config{Service: svc, BaseURL: base, ResourceTypes: v.ResourceTypes(), Auth: verifier,
+		SMART: rest.SMART{Issuer: iss.Name(), JWKSURI: srv.URL + "/auth/jwks.json"}}
+	for _, o := range opts {
+		o(t, &cfg, st)
+	}
+	api, err := rest.New(cfg)
 	require.NoError(t, err)
 	srv.Config.Handler = api.Handler()
 	return &authServer{testServer: &testServer{t: t, base: base, store: st, http: srv.Client()}, iss: iss, keyFile: keyFile}
@@ -227,7 +234,7 @@ func TestAuthRolesAndScopes(t *testing.T) {
 }
 
 // TestAuthPatientScopes: patient/ scopes see only the token's patient's
-// compartment, and cannot write.
+// compartment.
 func TestAuthPatientScopes(t *testing.T) {
 	s := newAuthServer(t)
 	admin := s.token("admin", "user/*.cruds", "")
@@ -287,7 +294,7 @@ func TestAuthPatientScopes(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, res.status, "%s %s: %s", c.method, c.path, res.raw)
 	}
 	me2 := s.token("doctor", "patient/*.cruds", ids[0])
-	assert.Equal(t, http.StatusForbidden, s.as(me2, "POST", "/Observation", obsFor(ids[0])).status)
+	assert.Equal(t, http.StatusCreated, s.as(me2, "POST", "/Observation", obsFor(ids[0])).status, "writes in the compartment (TestAuthPatientScopedWrites)")
 	noPatient := s.token("doctor", "patient/*.read", "")
 	assert.Equal(t, http.StatusForbidden, s.as(noPatient, "GET", "/Patient/"+ids[0], nil).status, "no patient context, no access")
 }

@@ -31,6 +31,7 @@ func (a *API) read(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.svc.Read(r.Context(), v["type"], v["id"])
 	if err != nil {
 		if res != nil && res.Deleted {
+			noteResource(r, res)
 			setVersionHeaders(w, res)
 		}
 		return err
@@ -60,6 +61,7 @@ func notModified(r *http.Request, res *store.Resource) bool {
 
 // writeStored writes a stored version, shaped by _summary/_elements.
 func (a *API) writeStored(w http.ResponseWriter, r *http.Request, status int, res *store.Resource) error {
+	noteResource(r, res)
 	setVersionHeaders(w, res)
 	q := r.URL.Query()
 	if q.Get("_summary") != "" || q.Get("_elements") != "" {
@@ -87,6 +89,7 @@ func (a *API) vread(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.svc.VRead(r.Context(), v["type"], v["id"], version)
 	if err != nil {
 		if res != nil && res.Deleted {
+			noteResource(r, res)
 			setVersionHeaders(w, res)
 		}
 		return err
@@ -135,6 +138,7 @@ func (a *API) writeResult(w http.ResponseWriter, r *http.Request, res service.Re
 		w.WriteHeader(res.Status)
 		return nil
 	}
+	noteResource(r, res.Resource)
 	setVersionHeaders(w, res.Resource)
 	if res.Status == http.StatusCreated || r.Method == http.MethodPut || r.Method == http.MethodPatch {
 		w.Header().Set("Location", a.location(res.Resource))
@@ -169,6 +173,7 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) writeDeleted(w http.ResponseWriter, r *http.Request, res service.Result) error {
 	if res.Resource != nil {
+		noteResource(r, res.Resource)
 		w.Header().Set("ETag", res.Resource.ETag())
 	}
 	if parsePrefer(r).ret == "OperationOutcome" {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/ratelimit"
 	"github.com/fhirhub/fhirhub/service"
 )
 
@@ -50,6 +51,22 @@ type Config struct {
 	Auth Verifier
 	// SMART describes the authorization server in discovery documents.
 	SMART SMART
+	// Audit records an AuditEvent for every interaction but /metadata
+	// and discovery (nil: none). AuditEvents written by it are not
+	// audited again: they do not pass through the API.
+	Audit Auditor
+	// RateLimit limits each client's requests (nil: no limit): by token
+	// subject once authenticated, else by client address. Refusals are
+	// 429 with Retry-After and are not audited (a flood must not fill
+	// the audit trail).
+	RateLimit Limiter
+}
+
+// Limiter decides whether a client may make one more request
+// (*ratelimit.Limiter does).
+type Limiter interface {
+	// Allow takes a token from key's bucket, or says how long until one.
+	Allow(key string) (bool, time.Duration)
 }
 
 // API is the FHIR REST API handler.
@@ -102,29 +119,31 @@ func (a *API) routes() {
 	sub.Handle("/metadata", h(a.metadata)).Methods(http.MethodGet, http.MethodHead)
 	sub.Handle("/metadata", h(methodNotAllowed))
 	sub.Handle("/.well-known/smart-configuration", h(a.smartConfiguration)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/_history", g(auth.PermRead, a.historySystem)).Methods(http.MethodGet)
-	sub.Handle("/_search", g(0, a.searchSystem)).Methods(http.MethodPost)
-	sub.Handle("/{type}/_search", g(auth.PermSearch, a.searchType)).Methods(http.MethodPost)
-	sub.Handle("/{type}/_history", g(auth.PermRead, a.historyType)).Methods(http.MethodGet)
-	sub.Handle("/$reindex", g(0, a.reindex)).Methods(http.MethodPost)
-	sub.Handle("/{type}/$reindex", g(0, a.reindex)).Methods(http.MethodPost)
-	sub.Handle("/{type}/$validate", g(auth.PermRead, a.validate)).Methods(http.MethodPost)
-	sub.Handle("/{type}/{id}/$validate", g(auth.PermRead, a.validate)).Methods(http.MethodPost)
-	sub.Handle("/{type}/{id}/_history", g(auth.PermRead, a.historyInstance)).Methods(http.MethodGet)
-	sub.Handle("/{type}/{id}/_history/{vid}", g(auth.PermRead, a.vread)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/{type}/{id}", g(auth.PermRead, a.read)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/{type}/{id}", g(auth.PermUpdate, noConfinedWrite(a.update))).Methods(http.MethodPut)
-	sub.Handle("/{type}/{id}", g(auth.PermDelete, noConfinedWrite(a.delete))).Methods(http.MethodDelete)
-	sub.Handle("/{type}/{id}", g(auth.PermUpdate, noConfinedWrite(a.patch))).Methods(http.MethodPatch)
-	sub.Handle("/{type}", g(auth.PermSearch, a.searchType)).Methods(http.MethodGet, http.MethodHead)
-	sub.Handle("/{type}", g(auth.PermCreate, noConfinedWrite(a.create))).Methods(http.MethodPost)
-	sub.Handle("/{type}", g(auth.PermUpdate|auth.PermSearch, noConfinedWrite(a.conditionalUpdate))).Methods(http.MethodPut)
-	sub.Handle("/{type}", g(auth.PermDelete|auth.PermSearch, noConfinedWrite(a.conditionalDelete))).Methods(http.MethodDelete)
-	sub.Handle("/{type}", g(auth.PermUpdate|auth.PermSearch, noConfinedWrite(a.conditionalPatch))).Methods(http.MethodPatch)
-	sub.Handle("", g(0, a.bundle)).Methods(http.MethodPost)
-	sub.Handle("/", g(0, a.bundle)).Methods(http.MethodPost)
-	sub.Handle("", g(0, a.searchSystem)).Methods(http.MethodGet)
-	sub.Handle("/", g(0, a.searchSystem)).Methods(http.MethodGet)
+	// Guarded routes name their restful-interaction code (the subtype of
+	// their AuditEvent).
+	sub.Handle("/_history", g("history-system", auth.PermRead, a.historySystem)).Methods(http.MethodGet)
+	sub.Handle("/_search", g("search-system", 0, a.searchSystem)).Methods(http.MethodPost)
+	sub.Handle("/{type}/_search", g("search-type", auth.PermSearch, a.searchType)).Methods(http.MethodPost)
+	sub.Handle("/{type}/_history", g("history-type", auth.PermRead, a.historyType)).Methods(http.MethodGet)
+	sub.Handle("/$reindex", g("operation", 0, a.reindex)).Methods(http.MethodPost)
+	sub.Handle("/{type}/$reindex", g("operation", 0, a.reindex)).Methods(http.MethodPost)
+	sub.Handle("/{type}/$validate", g("operation", auth.PermRead, a.validate)).Methods(http.MethodPost)
+	sub.Handle("/{type}/{id}/$validate", g("operation", auth.PermRead, a.validate)).Methods(http.MethodPost)
+	sub.Handle("/{type}/{id}/_history", g("history-instance", auth.PermRead, a.historyInstance)).Methods(http.MethodGet)
+	sub.Handle("/{type}/{id}/_history/{vid}", g("vread", auth.PermRead, a.vread)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/{type}/{id}", g("read", auth.PermRead, a.read)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/{type}/{id}", g("update", auth.PermUpdate, a.confinedWrite(false, a.update))).Methods(http.MethodPut)
+	sub.Handle("/{type}/{id}", g("delete", auth.PermDelete, a.confinedWrite(false, a.delete))).Methods(http.MethodDelete)
+	sub.Handle("/{type}/{id}", g("patch", auth.PermUpdate, a.confinedWrite(false, a.patch))).Methods(http.MethodPatch)
+	sub.Handle("/{type}", g("search-type", auth.PermSearch, a.searchType)).Methods(http.MethodGet, http.MethodHead)
+	sub.Handle("/{type}", g("create", auth.PermCreate, a.confinedWrite(false, a.create))).Methods(http.MethodPost)
+	sub.Handle("/{type}", g("update", auth.PermUpdate|auth.PermSearch, a.confinedWrite(true, a.conditionalUpdate))).Methods(http.MethodPut)
+	sub.Handle("/{type}", g("delete", auth.PermDelete|auth.PermSearch, a.confinedWrite(true, a.conditionalDelete))).Methods(http.MethodDelete)
+	sub.Handle("/{type}", g("patch", auth.PermUpdate|auth.PermSearch, a.confinedWrite(true, a.conditionalPatch))).Methods(http.MethodPatch)
+	sub.Handle("", g("transaction", 0, a.bundle)).Methods(http.MethodPost)
+	sub.Handle("/", g("transaction", 0, a.bundle)).Methods(http.MethodPost)
+	sub.Handle("", g("search-system", 0, a.searchSystem)).Methods(http.MethodGet)
+	sub.Handle("/", g("search-system", 0, a.searchSystem)).Methods(http.MethodGet)
 
 	r.MethodNotAllowedHandler = a.serve(methodNotAllowed)
 	r.NotFoundHandler = a.serve(func(w http.ResponseWriter, r *http.Request) error {
@@ -173,7 +192,12 @@ const requestIDKey ctxKey = 0
 // serve wraps h: request id, timeout, panic recovery, and the error
 // response (an OperationOutcome with the request id; internal errors are
 // logged with ids only, never with request content).
-func (a *API) serve(h handlerFunc) http.Handler {
+func (a *API) serve(h handlerFunc) http.Handler { return a.serveAudited("", h) }
+
+// serveAudited is serve that also records the request's AuditEvent, with
+// interaction as its subtype, when the API has an Auditor and interaction
+// is set.
+func (a *API) serveAudited(interaction string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqID := r.Header.Get("X-Request-Id")
 		if reqID == "" || len(reqID) > 64 {
@@ -182,6 +206,14 @@ func (a *API) serve(h handlerFunc) http.Handler {
 		w.Header().Set("X-Request-Id", reqID)
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey, reqID), a.cfg.Timeout)
 		defer cancel()
+		var ex *exchange
+		var sw *statusWriter
+		if interaction != "" && a.cfg.Audit != nil {
+			ex = &exchange{interaction: interaction}
+			ctx = context.WithValue(ctx, exchangeKey, ex)
+			sw = &statusWriter{ResponseWriter: w}
+			w = sw
+		}
 		r = r.WithContext(ctx)
 		begin := time.Now()
 		var err error
@@ -196,10 +228,26 @@ func (a *API) serve(h handlerFunc) http.Handler {
 					err = &httpError{status: http.StatusInternalServerError, err: fhir.Errorf(fhir.IssueException, "internal error")}
 				}
 			}()
+			if interaction == "" || a.cfg.Auth == nil {
+				// Public routes, and every route without authentication:
+				// limited by address.
+				if err = a.limit(w, ratelimit.KeyForAddress(r)); err != nil {
+					return
+				}
+			}
 			err = h(w, r)
 		}()
 		if err != nil {
 			a.writeError(w, r, reqID, err)
+		}
+		if ex != nil {
+			status := sw.status
+			if err != nil {
+				status = statusOf(err)
+			}
+			if status != http.StatusTooManyRequests {
+				a.record(r, ex, reqID, status, err)
+			}
 		}
 		a.log.Debug("request", "request_id", reqID, "method", r.Method, "route", routeName(r),
 			"status", statusOrOK(err), "duration", time.Since(begin))

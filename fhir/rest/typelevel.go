@@ -140,6 +140,9 @@ func (a *API) search(w http.ResponseWriter, r *http.Request, typ string) error {
 	if err != nil {
 		return err
 	}
+	if ex := exchangeOf(r.Context()); ex != nil && r.Method == http.MethodPost {
+		ex.query = params.Encode()
+	}
 	patient, err := a.authorizeSearch(w, r, typ, params)
 	if err != nil {
 		return err
@@ -245,7 +248,11 @@ func (a *API) history(w http.ResponseWriter, r *http.Request, typ, id, path stri
 			keep.Set(k, v)
 		}
 	}
-	writeResource(w, r, http.StatusOK, a.svc.HistoryBundle(page, keep, path))
+	bundle := a.svc.HistoryBundle(page, keep, path)
+	if typ == "" {
+		hideAuditEvents(r, bundle)
+	}
+	writeResource(w, r, http.StatusOK, bundle)
 	return nil
 }
 
@@ -265,8 +272,17 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.checkBundle(w, r, obj); err != nil {
+	if t, _ := obj["type"].(string); t == "batch" || t == "transaction" {
+		noteInteraction(r, t)
+		entries, _ := obj["entry"].([]any)
+		noteDescription(r, t+" Bundle of "+strconv.Itoa(len(entries))+" entries")
+	}
+	confined, err := a.checkBundle(w, r, obj)
+	if err != nil {
 		return err
+	}
+	if confined {
+		r = r.WithContext(service.WithWriteGuard(r.Context(), a.compartmentGuard(principalOf(r.Context()))))
 	}
 	out, err := a.svc.Bundle(r.Context(), obj, service.BundleOptions{Representation: parsePrefer(r).ret == "representation"})
 	if err != nil {
@@ -281,6 +297,7 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 // is an OperationOutcome with every issue found by the R4 definitions
 // (google/fhir jsonformat when configured, and the write-path validator).
 func (a *API) validate(w http.ResponseWriter, r *http.Request) error {
+	noteDescription(r, "$validate")
 	v := mux.Vars(r)
 	body, err := a.readBody(w, r, fhirJSON...)
 	if err != nil {
@@ -333,6 +350,7 @@ func issuesOf(err error) []fhir.Issue {
 // search index (after a SearchParameter was added) and answer with a
 // Parameters resource holding the count.
 func (a *API) reindex(w http.ResponseWriter, r *http.Request) error {
+	noteDescription(r, "$reindex")
 	if p := principalOf(r.Context()); p != nil {
 		if err := p.Admin(); err != nil {
 			return forbidden(w, err)

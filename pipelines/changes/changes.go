@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,12 +41,19 @@ type Config struct {
 	// MaxContent is the largest resource put into an event; larger ones
 	// are left out (consumers read them over REST).
 	MaxContent int
-	Logger     *slog.Logger
+	// Skip lists resource types whose changes are taken from the outbox
+	// without being published.
+	Skip   []string
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the defaults; Feed and Publisher must be set.
+// AuditEvents are not published: the audit trail is for the admin role
+// (it would hand every search's criteria to every consumer of the
+// topic), and one is written for every request.
 func DefaultConfig() Config {
-	return Config{Topic: kafka.TopicFHIRChanges, Batch: 500, Interval: 200 * time.Millisecond, MaxContent: 64 << 10}
+	return Config{Topic: kafka.TopicFHIRChanges, Batch: 500, Interval: 200 * time.Millisecond, MaxContent: 64 << 10,
+		Skip: []string{"AuditEvent"}}
 }
 
 // Outbox publishes changes until its Run's ctx is cancelled.
@@ -108,13 +116,19 @@ func (o *Outbox) Run(ctx context.Context) error {
 }
 
 func (o *Outbox) publish(ctx context.Context, cs []store.Change) error {
-	recs := make([]kafka.Record, len(cs))
+	recs := make([]kafka.Record, 0, len(cs))
 	for i := range cs {
+		if slices.Contains(o.cfg.Skip, cs[i].Type) {
+			continue
+		}
 		rec, err := Record(o.cfg.Topic, &cs[i])
 		if err != nil {
 			return err
 		}
-		recs[i] = rec
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return nil
 	}
 	return o.cfg.Publisher.Publish(ctx, recs...)
 }

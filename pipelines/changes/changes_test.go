@@ -98,3 +98,36 @@ func TestChangesArePublishedInOrderOnce(t *testing.T) {
 	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left))
 	assert.Zero(t, left, "published changes leave the outbox")
 }
+
+// TestAuditEventsAreNotPublished: the audit trail leaves the outbox
+// without reaching fhir.changes.
+func TestAuditEventsAreNotPublished(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.Store(t)
+	kcfg := kafkatest.Config(kafkatest.Brokers(t))
+	topic := kafkatest.Topic(t, kcfg, "changes", 1)
+	producer, err := kafka.NewProducer(kcfg)
+	require.NoError(t, err)
+	defer producer.Close()
+
+	_, err = s.Create(ctx, obj(t, `{"resourceType":"AuditEvent","id":"a1","type":{"code":"rest"},"recorded":"2026-11-02T08:00:00Z",`+
+		`"agent":[{"requestor":true}],"source":{"observer":{"display":"fhirhub"}}}`))
+	require.NoError(t, err)
+	_, err = s.Create(ctx, obj(t, `{"resourceType":"Organization","id":"org1","name":"Lab"}`))
+	require.NoError(t, err)
+
+	cfg := changes.DefaultConfig()
+	cfg.Feed, cfg.Publisher, cfg.Topic, cfg.Interval = s, producer, topic, 10*time.Millisecond
+	o, err := changes.New(cfg)
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = o.Run(runCtx); close(done) }()
+	recs := kafkatest.Consume(t, kcfg, topic, 1)
+	cancel()
+	<-done
+	assert.Equal(t, "Organization/org1", string(recs[0].Key), "the first event is the Organization's: the AuditEvent before it was skipped")
+	var left int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left))
+	assert.Zero(t, left, "the AuditEvent's change left the outbox too")
+}

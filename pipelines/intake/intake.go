@@ -244,6 +244,11 @@ type Source struct {
 	// cut off at the size limit.
 	FrameErr error
 	TooLarge bool
+	// Sender is the sending system the connection's TLS client
+	// certificate identifies (Senders.Identify); nil: no identity to
+	// check. A message whose MSH-3 or MSH-4 its identity does not allow is
+	// rejected (AR, ERR-3 207) and stored as rejected.
+	Sender *Sender
 }
 
 // Receive stores one message and returns the acknowledgment to send (nil
@@ -347,7 +352,14 @@ func (in *Intake) decide(raw []byte, src Source, msg *store.HL7Message) (*hl7v2.
 		dec.Errors = append(dec.Errors, &hl7v2.Error{Code: hl7v2.CodeApplicationInternal, Severity: hl7v2.SeverityError, Msg: reason})
 		return h, dec
 	}
-	return h, hl7v2.Decide(h, err, in.cfg.Policy)
+	dec := hl7v2.Decide(h, err, in.cfg.Policy)
+	if src.Sender != nil && h != nil {
+		if errs := src.Sender.check(h); len(errs) > 0 {
+			dec.Reject = true
+			dec.Errors = append(dec.Errors, errs...)
+		}
+	}
+	return h, dec
 }
 
 func fillHeader(m *store.HL7Message, h *hl7v2.Header) {

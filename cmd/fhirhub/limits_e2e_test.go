@@ -1,0 +1,94 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// as PEM files.
+func selfSigned(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+	return certFile, keyFile
+}
+
+// TestServeLimitsAndBrowserHeaders runs `fhirhub serve` over HTTPS with a
+// CORS origin and a small rate limit: preflights are answered without a
+// token, every answer has the security headers (HSTS too, over TLS), and
+// a client beyond its burst gets 429 with Retry-After.
+func TestServeLimitsAndBrowserHeaders(t *testing.T) {
+	certFile, keyFile := selfSigned(t)
+	const origin = "https://app.example.org"
+	h := newHub(t, "-http-tls-cert", certFile, "-http-tls-key", keyFile, "-cors-origins", origin+",http://localhost:3000",
+		"-rate-limit", "0.2", "-rate-burst", "3")
+	base := "https://" + h.servers[0].http
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	do := func(method, path string, headers ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, nil)
+		require.NoError(t, err)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+
+	res := do("OPTIONS", "/fhir/Patient", "Origin", origin, "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "authorization, content-type, if-none-exist")
+	assert.Equal(t, http.StatusNoContent, res.StatusCode, "preflight needs no token")
+	assert.Equal(t, origin, res.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, res.Header.Get("Access-Control-Allow-Headers"), "If-None-Exist")
+	res = do("OPTIONS", "/fhir/Patient", "Origin", "https://other.example", "Access-Control-Request-Method", "POST")
+	assert.Empty(t, res.Header.Get("Access-Control-Allow-Origin"))
+
+	for i := 0; i < 3; i++ {
+		res = do("GET", "/fhir/Patient", "Authorization", "Bearer "+h.admin, "Origin", origin)
+		require.Equal(t, http.StatusOK, res.StatusCode, "request %d of the burst", i)
+	}
+	assert.Equal(t, origin, res.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, res.Header.Get("Access-Control-Expose-Headers"), "ETag")
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+	assert.Equal(t, "DENY", res.Header.Get("X-Frame-Options"))
+	assert.True(t, strings.HasPrefix(res.Header.Get("Strict-Transport-Security"), "max-age="))
+
+	res = do("GET", "/fhir/Patient", "Authorization", "Bearer "+h.admin)
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+	assert.Equal(t, "5", res.Header.Get("Retry-After"))
+
+	res = do("GET", "/healthz")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+}

@@ -1,0 +1,124 @@
+package rest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/fhirhub/fhirhub/audit"
+	"github.com/fhirhub/fhirhub/auth"
+	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
+)
+
+// Auditor records the AuditEvent of an interaction without waiting for
+// it to be stored (*audit.Writer does).
+type Auditor interface {
+	Record(ctx context.Context, ev audit.Event)
+}
+
+// exchange gathers, while a request is served, what its AuditEvent says.
+type exchange struct {
+	interaction string
+	principal   *auth.Principal
+	patient     string // the patient/ context the request was confined to
+	touched     *store.Resource
+	query       string // search parameters of a POST _search
+	description string
+}
+
+const exchangeKey ctxKey = 100
+
+func exchangeOf(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey).(*exchange)
+	return ex
+}
+
+// noteResource records the resource version an interaction read or wrote.
+func noteResource(r *http.Request, res *store.Resource) {
+	if ex := exchangeOf(r.Context()); ex != nil && res != nil {
+		ex.touched = res
+	}
+}
+
+// noteInteraction replaces the route's interaction code (a Bundle is a
+// batch or a transaction).
+func noteInteraction(r *http.Request, code string) {
+	if ex := exchangeOf(r.Context()); ex != nil {
+		ex.interaction = code
+	}
+}
+
+// noteDescription describes the interaction's entity (an operation's
+// name; never patient data).
+func noteDescription(r *http.Request, d string) {
+	if ex := exchangeOf(r.Context()); ex != nil {
+		ex.description = d
+	}
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// clientAddress is the IP address of the request's peer.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// record hands the request's AuditEvent to the Auditor.
+func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, err error) {
+	v := mux.Vars(r)
+	ev := audit.Event{
+		Interaction: ex.interaction, Status: status, Address: clientAddress(r),
+		RequestID: reqID, Patient: ex.patient, ResourceType: v["type"], Description: ex.description,
+	}
+	if err != nil {
+		ev.IssueCode = string(fhir.ErrorCode(err))
+	}
+	if p := ex.principal; p != nil {
+		ev.Subject, ev.Role = p.Subject, p.Role
+	}
+	switch {
+	case ex.touched != nil:
+		ev.What = ex.touched.Reference() + "/_history/" + strconv.FormatInt(ex.touched.Version, 10)
+	case v["id"] != "" && v["type"] != "":
+		ev.What = v["type"] + "/" + v["id"]
+		if vid := v["vid"]; vid != "" {
+			ev.What += "/_history/" + vid
+		}
+	}
+	switch {
+	case ex.query != "":
+		ev.Query = ex.query
+	case r.URL.RawQuery != "" && v["id"] == "":
+		// A search's or a conditional interaction's criteria.
+		ev.Query = r.URL.RawQuery
+	case r.Header.Get("If-None-Exist") != "":
+		ev.Query = r.Header.Get("If-None-Exist")
+	}
+	a.cfg.Audit.Record(r.Context(), ev)
+}
