@@ -127,6 +127,42 @@ func splitIndexInsert(query string) (string, []string) {
 	return head, casts
 }
 
+// batchStatements caches the statement of each shape of batch: the index
+// tables it writes, in order (their heads, joined). There are few shapes.
+var batchStatements sync.Map
+
+// statement is the batch's statement: the resources as arrays $1-$6, then
+// each part's arrays and its k array.
+func (b *insertBatch) statement() string {
+	var sql strings.Builder
+	sql.WriteString(`WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
+			WITH ORDINALITY AS u (type, id, at, content, method, compartment, k)),
+		r AS (INSERT INTO resource (type, id, version, last_updated, content)
+			SELECT type, id, 1, at, content FROM u ORDER BY k
+			ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id),
+		rk AS (SELECT r.rid, u.k FROM r JOIN u USING (type, id)),
+		h AS (INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
+			SELECT rk.rid, 1, u.type, u.id, u.at, u.method, u.content FROM rk JOIN u USING (k) ORDER BY k),
+		o AS (INSERT INTO outbox (rid, type, id, version, operation, compartment, at)
+			SELECT rk.rid, u.type, u.id, 1, 'create', u.compartment, u.at FROM rk JOIN u USING (k) ORDER BY k)`)
+	n := 6
+	for i, p := range b.parts {
+		var arrays, cols strings.Builder
+		for j, c := range p.casts {
+			n++
+			fmt.Fprintf(&arrays, "$%d%s, ", n, c)
+			fmt.Fprintf(&cols, ", x.c%d", j)
+		}
+		n++
+		fmt.Fprintf(&sql, `,
+		i%d AS (%sSELECT rk.rid%s FROM unnest(%s$%d::bigint[]) AS x (%s, k) JOIN rk USING (k))`,
+			i, p.head, cols.String(), arrays.String(), n, strings.TrimPrefix(strings.ReplaceAll(cols.String(), "x.", ""), ", "))
+	}
+	sql.WriteString(`
+		SELECT k FROM rk`)
+	return sql.String()
+}
+
 // exec writes the gathered inserts with one statement and empties the
 // batch. A typ/id that exists already is not written (nor its rows) and
 // is reported with ErrVersionConflict.
@@ -149,33 +185,21 @@ func (b *insertBatch) write(ctx context.Context, q querier) (existing []int, err
 	if b.Len() == 0 {
 		return nil, nil
 	}
-	var sql strings.Builder
 	args := []any{b.typs, b.ids, b.ats, b.contents, b.methods, b.compartments}
-	sql.WriteString(`WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
-			WITH ORDINALITY AS u (type, id, at, content, method, compartment, k)),
-		r AS (INSERT INTO resource (type, id, version, last_updated, content)
-			SELECT type, id, 1, at, content FROM u ORDER BY k
-			ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id),
-		rk AS (SELECT r.rid, u.k FROM r JOIN u USING (type, id)),
-		h AS (INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
-			SELECT rk.rid, 1, u.type, u.id, u.at, u.method, u.content FROM rk JOIN u USING (k) ORDER BY k),
-		o AS (INSERT INTO outbox (rid, type, id, version, operation, compartment, at)
-			SELECT rk.rid, u.type, u.id, 1, 'create', u.compartment, u.at FROM rk JOIN u USING (k) ORDER BY k)`)
-	for i, p := range b.parts {
-		var arrays, cols strings.Builder
-		for j, c := range p.casts {
+	var shape strings.Builder
+	for _, p := range b.parts {
+		shape.WriteString(p.head)
+		for j := range p.casts {
 			args = append(args, p.cols[j].Interface())
-			fmt.Fprintf(&arrays, "$%d%s, ", len(args), c)
-			fmt.Fprintf(&cols, ", x.c%d", j)
 		}
 		args = append(args, p.k)
-		fmt.Fprintf(&sql, `,
-		i%d AS (%sSELECT rk.rid%s FROM unnest(%s$%d::bigint[]) AS x (%s, k) JOIN rk USING (k))`,
-			i, p.head, cols.String(), arrays.String(), len(args), strings.TrimPrefix(strings.ReplaceAll(cols.String(), "x.", ""), ", "))
 	}
-	sql.WriteString(`
-		SELECT k FROM rk`)
-	rows, err := q.Query(ctx, sql.String(), args...)
+	sql, ok := batchStatements.Load(shape.String())
+	if !ok {
+		sql = b.statement()
+		batchStatements.Store(shape.String(), sql)
+	}
+	rows, err := q.Query(ctx, sql.(string), args...)
 	if err != nil {
 		return nil, err
 	}
