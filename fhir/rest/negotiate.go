@@ -49,7 +49,7 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request, wanted ...string)
 		return nil, &httpError{status: http.StatusUnsupportedMediaType,
 			err: fhir.Errorf(fhir.IssueNotSupported, "Content-Type must be %s", strings.Join(wanted, " or "))}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes), r.ContentLength, a.cfg.MaxBodyBytes)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, &httpError{status: http.StatusRequestEntityTooLarge,
@@ -59,6 +59,30 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request, wanted ...string)
 		return nil, fhir.Errorf(fhir.IssueStructure, "cannot read the request body").Wrap(err)
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll into a buffer sized by the request's
+// Content-Length (when given and within max), so that a body is read
+// without growing and copying its buffer.
+func readAll(r io.Reader, length, max int64) ([]byte, error) {
+	if length <= 0 || length > max {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, length+1) // +1: the read that sees EOF
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) { // longer than announced
+			rest, err := io.ReadAll(r)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 var fhirJSON = []string{"application/fhir+json", "application/json", "application/json+fhir"}
