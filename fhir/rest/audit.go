@@ -28,6 +28,9 @@ type exchange struct {
 	touched     *store.Resource
 	query       string // search parameters of a POST _search
 	description string
+	// entries are the events of a processed Bundle's entries
+	// (noteBundleEntries), recorded after the request's own.
+	entries []audit.Event
 }
 
 const exchangeKey ctxKey = 100
@@ -121,4 +124,8 @@ func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, er
 		ev.Query = r.Header.Get("If-None-Exist")
 	}
 	a.cfg.Audit.Record(r.Context(), ev)
+	for _, e := range ex.entries {
+		e.Subject, e.Role, e.Address, e.RequestID, e.Patient = ev.Subject, ev.Role, ev.Address, reqID, ev.Patient
+		a.cfg.Audit.Record(r.Context(), e)
+	}
 }

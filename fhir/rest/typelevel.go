@@ -288,6 +288,7 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteBundleEntries(r, stringOf(obj["type"]), obj, out)
 	writeResource(w, r, http.StatusOK, out)
 	return nil
 }
