@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/fhirhub/fhirhub/audit"
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/httpsec"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -83,20 +83,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// clientAddress is the IP address of the request's peer.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // record hands the request's AuditEvent to the Auditor.
 func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, err error) {
 	v := mux.Vars(r)
 	ev := audit.Event{
-		Interaction: ex.interaction, Status: status, Address: clientAddress(r),
+		Interaction: ex.interaction, Status: status, Address: httpsec.ClientAddress(r),
 		RequestID: reqID, Patient: ex.patient, ResourceType: v["type"], Description: ex.description,
 	}
 	if err != nil {
