@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"net"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -10,6 +9,7 @@ import (
 	"github.com/fhirhub/fhirhub/audit"
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/httpsec"
 	"github.com/fhirhub/fhirhub/service"
 )
 
@@ -66,9 +66,7 @@ func requestID(w http.ResponseWriter, r *http.Request) string {
 func (a *API) record(r *http.Request, act action, p *auth.Principal, reqID string, status int, err error, detail string) {
 	ev := audit.Event{Interaction: act.interaction, OperatorAction: act.operator, Status: status,
 		RequestID: reqID, Description: detail}
-	if host, _, e := net.SplitHostPort(r.RemoteAddr); e == nil {
-		ev.Address = host
-	}
+	ev.Address = httpsec.ClientAddress(r)
 	if p != nil {
 		ev.Subject, ev.Role = p.Subject, p.Role
 	}

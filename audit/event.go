@@ -128,6 +128,11 @@ type Event struct {
 	Patient string
 	// RequestID is the request's id (X-Request-Id), entity.detail.
 	RequestID string
+	// Entry locates the Bundle entry this event records, as
+	// "Bundle.entry[n]" (entity.detail "bundle-entry"); empty for the
+	// event of a whole request. The entry's event has the request id of
+	// its Bundle's event.
+	Entry string
 }
 
 // Observer describes the server that records events
@@ -252,8 +257,15 @@ func (ev *Event) entities() []any {
 	if ev.Description != "" {
 		e["description"] = ev.Description
 	}
+	var details []any
 	if ev.RequestID != "" {
-		e["detail"] = []any{fhir.Object{"type": "request-id", "valueString": ev.RequestID}}
+		details = append(details, fhir.Object{"type": "request-id", "valueString": ev.RequestID})
+	}
+	if ev.Entry != "" {
+		details = append(details, fhir.Object{"type": "bundle-entry", "valueString": ev.Entry})
+	}
+	if details != nil {
+		e["detail"] = details
 	}
 	out := []any{e}
 	if ev.Patient != "" && ev.What != "Patient/"+ev.Patient && !strings.HasPrefix(ev.What, "Patient/"+ev.Patient+"/") {

@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +24,8 @@ import (
 // BenchmarkAuth measures what bearer-token authentication with the
 // scope/role decision, and then authentication plus the audit trail (an
 // AuditEvent per request, written in batches by audit.Writer into the
-// same database), add to read and search latency: the same requests on
+// same database), add to read, search and batch latency (a batch Bundle
+// of 20 reads: an AuditEvent per entry besides the Bundle's): the same requests on
 // the search data set, in turn to the API without either (the baseline),
 // with auth, and with auth and audit, over one store, in the same run.
 func BenchmarkAuth(b *testing.B) {
@@ -65,8 +69,24 @@ func BenchmarkAuth(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	patients := max(searchN/20, 1)
+	// A batch of 20 reads: with audit, 21 AuditEvents (the Bundle's and
+	// one per entry).
+	var entries []any
+	for i := range 20 {
+		entries = append(entries, map[string]any{"request": map[string]any{"method": "GET", "url": fmt.Sprintf("Patient/p%d", (i*7919)%patients)}})
+	}
+	batch, err := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "batch", "entry": entries})
+	if err != nil {
+		b.Fatal(err)
+	}
 	get := func(url, token string) time.Duration {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		method, body := http.MethodGet, io.Reader(nil)
+		if strings.HasSuffix(url, "/fhir") { // a batch Bundle
+			method, body = http.MethodPost, bytes.NewReader(batch)
+		}
+		req, _ := http.NewRequest(method, url, body)
+		req.Header.Set("Content-Type", "application/fhir+json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -83,7 +103,6 @@ func BenchmarkAuth(b *testing.B) {
 		}
 		return d
 	}
-	patients := max(searchN/20, 1)
 	codes := []string{"2345-7", "718-7", "2160-0", "6690-2", "777-3", "2951-2"}
 	for _, c := range []struct {
 		name string
@@ -91,6 +110,7 @@ func BenchmarkAuth(b *testing.B) {
 	}{
 		{"read", func(i int) string { return fmt.Sprintf("/Patient/p%d", (i*7919)%patients) }},
 		{"search", func(i int) string { return "/Observation?code=http://loinc.org|" + codes[i%len(codes)] }},
+		{"batch-of-20-reads", func(int) string { return "" }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			off := make([]time.Duration, 0, b.N)

@@ -4,5 +4,6 @@
 // authentication; no CORS headers for other origins) and security
 // headers (X-Content-Type-Options, Referrer-Policy, X-Frame-Options and
 // CSP frame-ancestors, Cache-Control no-store on authenticated responses,
-// Strict-Transport-Security over TLS).
+// Strict-Transport-Security over TLS), and the client's address behind
+// trusted reverse proxies (X-Forwarded-For, believed only from them).
 package httpsec

@@ -2,12 +2,12 @@ package ratelimit
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/httpsec"
 )
 
 // KeyForSubject and KeyForAddress are the bucket keys of an authenticated
@@ -15,13 +15,11 @@ import (
 // never share a bucket.
 func KeyForSubject(sub string) string { return "sub:" + sub }
 
-// KeyForAddress returns the bucket key of the peer of r.
+// KeyForAddress returns the bucket key of r's client address
+// (httpsec.ClientAddress: the peer's, or the client's behind trusted
+// proxies).
 func KeyForAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "ip:" + host
+	return "ip:" + httpsec.ClientAddress(r)
 }
 
 // RetryAfter returns the Retry-After value for a wait: whole seconds,

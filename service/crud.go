@@ -352,7 +352,7 @@ const (
 // matchCriteria returns up to two current resources of typ matching the
 // search criteria (a query string without '?'), locking as mode says.
 // Unknown parameters are an error here: ignoring one would widen the
-// match.
+// match. ctx's CriteriaGuard, if any, confines or refuses the search.
 func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria string, mode lockMode) ([]*store.Resource, error) {
 	if err := s.checkType(typ); err != nil {
 		return nil, err
@@ -365,6 +365,14 @@ func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria 
 	if err != nil || len(params) == 0 {
 		return nil, fhir.Errorf(fhir.IssueInvalid, "invalid or empty search criteria %q", criteria)
 	}
+	// The locks are those of the criteria as sent, so that confined and
+	// unconfined writers of the same criteria wait for each other.
+	locks := CriteriaLocks(typ, params)
+	if g := criteriaGuardOf(ctx); g != nil {
+		if err := g(ctx, typ, params); err != nil {
+			return nil, err
+		}
+	}
 	q, warnings, err := ParseSearch(s.cfg.Registry, typ, params, s.parseOptions()...)
 	if err != nil {
 		return nil, err
@@ -375,7 +383,7 @@ func (s *Service) matchCriteria(ctx context.Context, tx store.Tx, typ, criteria 
 	q.Count = 2
 	q.Total = store.TotalNone
 	q.Include, q.RevInclude, q.Sort = nil, nil, nil
-	lock := func() error { return tx.Lock(ctx, CriteriaLocks(typ, params)...) }
+	lock := func() error { return tx.Lock(ctx, locks...) }
 	if mode == lockAlways {
 		if err := lock(); err != nil {
 			return nil, err

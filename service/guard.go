@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"net/url"
 
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/store"
@@ -65,4 +66,27 @@ func guardWrite(ctx context.Context, r store.Reader, typ, id string, next fhir.O
 		return 0, nil
 	}
 	return cur.Version, nil
+}
+
+// CriteriaGuard decides each search that a request's conditional
+// interaction makes to resolve its criteria (If-None-Exist, conditional
+// update, patch and delete, the same in Bundle entries) or a conditional
+// reference of a Bundle ("Patient?identifier=..."), before it runs: it may
+// add parameters to params, the parsed criteria of typ, that confine the
+// search (AND), or refuse it with an error. What the criteria match
+// decides what is written, so a search outside what the caller may see
+// would reveal whether a resource exists there.
+type CriteriaGuard func(ctx context.Context, typ string, params url.Values) error
+
+type criteriaGuardKey struct{}
+
+// WithCriteriaGuard returns ctx with g deciding the criteria searches made
+// with it.
+func WithCriteriaGuard(ctx context.Context, g CriteriaGuard) context.Context {
+	return context.WithValue(ctx, criteriaGuardKey{}, g)
+}
+
+func criteriaGuardOf(ctx context.Context) CriteriaGuard {
+	g, _ := ctx.Value(criteriaGuardKey{}).(CriteriaGuard)
+	return g
 }

@@ -59,8 +59,11 @@ type config struct {
 	RateLimit   float64
 	RateBurst   int
 	CORSOrigins string
-	HTTPTLSCert string
-	HTTPTLSKey  string
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is
+	// believed (CIDR blocks, comma-separated).
+	TrustedProxies string
+	HTTPTLSCert    string
+	HTTPTLSKey     string
 
 	fs *flag.FlagSet
 }
@@ -104,6 +107,7 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.Audit, "audit", auditOn, "on: an AuditEvent for every FHIR and /admin request (not /metadata, discovery or health), written in batches; off: none")
 	floatVar(fs, &c.RateLimit, "rate-limit", 1000, "requests per second each client (token subject, else IP address) may sustain on /fhir, /admin and /auth/token; 0: no limit")
 	intVar(fs, &c.RateBurst, "rate-burst", 2000, "requests a client may send at once before -rate-limit applies")
+	str(&c.TrustedProxies, "trusted-proxies", "", "reverse proxies (CIDR blocks or addresses, comma-separated) whose X-Forwarded-For gives the client address for audit and rate limits; empty: none, the header is ignored")
 	str(&c.CORSOrigins, "cors-origins", "", "origins (scheme://host[:port], comma-separated; * for any) whose browser apps may call the API (CORS); empty: none")
 	str(&c.HTTPTLSCert, "http-tls-cert", "", "PEM certificate of the HTTP listener; with -http-tls-key serves HTTPS (and Strict-Transport-Security)")
 	str(&c.HTTPTLSKey, "http-tls-key", "", "PEM private key of the HTTP listener")

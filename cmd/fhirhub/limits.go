@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/fhirhub/fhirhub/httpsec"
@@ -26,4 +27,14 @@ func httpPolicy(cfg *config) (*httpsec.Policy, error) {
 		hc.AllowedOrigins = strings.Split(cfg.CORSOrigins, ",")
 	}
 	return httpsec.New(hc)
+}
+
+// trustedProxies returns the reverse proxies of -trusted-proxies, whose
+// X-Forwarded-For gives the client address (none by default).
+func trustedProxies(cfg *config) (*httpsec.TrustedProxies, error) {
+	p, err := httpsec.ParseTrustedProxies(strings.Split(cfg.TrustedProxies, ","))
+	if err != nil {
+		return nil, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	return p, nil
 }

@@ -92,3 +92,24 @@ func TestServeLimitsAndBrowserHeaders(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
 }
+
+// TestServeTrustedProxies runs `fhirhub serve -trusted-proxies` with the
+// test's own address as the proxy: anonymous clients forwarded for
+// different addresses have their own rate-limit buckets.
+func TestServeTrustedProxies(t *testing.T) {
+	h := newHub(t, "-trusted-proxies", "10.0.0.0/8, 127.0.0.1", "-rate-limit", "0.001", "-rate-burst", "1")
+	base := "http://" + h.servers[0].http
+	get := func(xff string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+"/fhir/metadata", nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Forwarded-For", xff)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	require.Equal(t, http.StatusOK, get("203.0.113.1"))
+	assert.Equal(t, http.StatusTooManyRequests, get("203.0.113.1, 10.0.0.7"), "the same client through a second trusted proxy")
+	assert.Equal(t, http.StatusOK, get("203.0.113.2"), "another client has its own bucket")
+}

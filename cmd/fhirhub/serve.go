@@ -81,6 +81,10 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	proxies, err := trustedProxies(&cfg)
+	if err != nil {
+		return err
+	}
 	// Components are stopped in the reverse order of their start.
 	var stops []func()
 	defer func() {
@@ -245,7 +249,7 @@ func serve(ctx context.Context, args []string) error {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	srv := &http.Server{Handler: policy.Handler(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: policy.Handler(proxies.Handler(mux)), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 
 	extra := map[string]string{"database": maskURL(url), "schema-version": strconv.Itoa(postgres.SchemaVersion()),
 		"kafka": strings.Join(brokers, ",")}

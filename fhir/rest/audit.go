@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/fhirhub/fhirhub/audit"
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/httpsec"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -28,6 +28,9 @@ type exchange struct {
 	touched     *store.Resource
 	query       string // search parameters of a POST _search
 	description string
+	// entries are the events of a processed Bundle's entries
+	// (noteBundleEntries), recorded after the request's own.
+	entries []audit.Event
 }
 
 const exchangeKey ctxKey = 100
@@ -80,20 +83,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// clientAddress is the IP address of the request's peer.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // record hands the request's AuditEvent to the Auditor.
 func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, err error) {
 	v := mux.Vars(r)
 	ev := audit.Event{
-		Interaction: ex.interaction, Status: status, Address: clientAddress(r),
+		Interaction: ex.interaction, Status: status, Address: httpsec.ClientAddress(r),
 		RequestID: reqID, Patient: ex.patient, ResourceType: v["type"], Description: ex.description,
 	}
 	if err != nil {
@@ -121,4 +115,8 @@ func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, er
 		ev.Query = r.Header.Get("If-None-Exist")
 	}
 	a.cfg.Audit.Record(r.Context(), ev)
+	for _, e := range ex.entries {
+		e.Subject, e.Role, e.Address, e.RequestID, e.Patient = ev.Subject, ev.Role, ev.Address, reqID, ev.Patient
+		a.cfg.Audit.Record(r.Context(), e)
+	}
 }

@@ -33,8 +33,9 @@ func withAudit(w **audit.Writer) serverOption {
 	}
 }
 
-// auditEvents returns the stored AuditEvents by request id, read from
-// the store (not through the API, which would audit the reading).
+// auditEvents returns the stored AuditEvents by request id (the events
+// of Bundle entries by request id, a space and "Bundle.entry[n]"), read
+// from the store (not through the API, which would audit the reading).
 func auditEvents(t *testing.T, s *authServer) map[string]fhir.Object {
 	t.Helper()
 	page, err := s.store.History(context.Background(), store.HistoryQuery{Type: "AuditEvent", Count: 1000})
@@ -43,7 +44,11 @@ func auditEvents(t *testing.T, s *authServer) map[string]fhir.Object {
 	for _, m := range page.Versions {
 		obj, err := fhir.ParseObject(m.Content)
 		require.NoError(t, err)
-		out[detail(obj, "request-id")] = obj
+		key := detail(obj, "request-id")
+		if entry := detail(obj, "bundle-entry"); entry != "" {
+			key += " " + entry
+		}
+		out[key] = obj
 	}
 	return out
 }
@@ -104,6 +109,7 @@ func TestAuditRecordsEveryInteraction(t *testing.T) {
 		{"history", "history-instance", "R", "0", "Patient/" + pid, "", "", "viewer"},
 		{"validate", "operation", "E", "0", "", "", "", "viewer"},
 		{"transaction", "transaction", "E", "0", "", "", "", "admin"},
+		{"transaction Bundle.entry[0]", "create", "C", "0", "", "", "", "admin"},
 		{"refused", "delete", "D", "4", "Patient/" + pid, "", "", "viewer"},
 		{"anonymous", "read", "R", "4", "Patient/" + pid, "", "-", ""},
 		{"missing", "read", "R", "4", "Patient/nope", "", "", "viewer"},

@@ -236,10 +236,11 @@ func (a *API) filterEntries(r *http.Request, bundle fhir.Object, patient string)
 
 // checkBundle decides each entry of a batch or transaction on its own, as
 // if it were sent alone; any refusal refuses the Bundle. Writes that
-// patient/ scopes alone allow are confined to the patient's compartment
-// (confined reports that some are: the caller guards the writes with
-// compartmentGuard); reads, searches and conditional writes they alone
-// would allow are refused.
+// patient/ scopes alone allow, conditional ones too, are confined to the
+// patient's compartment (confined reports that some are: the caller
+// guards the writes with compartmentGuard, and every Bundle's criteria
+// and conditional references with criteriaGuard); reads and searches
+// they alone would allow are refused.
 func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Object) (confined bool, err error) {
 	if principalOf(r.Context()) == nil {
 		return false, nil
@@ -282,9 +283,9 @@ func (a *API) checkBundle(w http.ResponseWriter, r *http.Request, bundle fhir.Ob
 			return false, fe.At(at)
 		}
 		if access.Patient != "" {
-			if perm&(auth.PermRead|auth.PermSearch) != 0 {
+			if method == http.MethodGet || method == http.MethodHead {
 				return false, forbidden(w, fhir.Errorf(fhir.IssueForbidden,
-					"a patient/ scope allows only plain writes inside a Bundle in this release (no reads, searches or conditional writes)").At(at))
+					"a patient/ scope allows only writes inside a Bundle in this release (no reads or searches)").At(at))
 			}
 			confined = true
 		}

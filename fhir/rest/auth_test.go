@@ -25,6 +25,7 @@ type authServer struct {
 	*testServer
 	iss     *auth.Issuer
 	keyFile string
+	srv     *httptest.Server
 }
 
 // serverOption changes the API's configuration before it starts.
@@ -55,7 +56,7 @@ func newAuthServer(t *testing.T, opts ...serverOption) *authServer {
 	api, err := rest.New(cfg)
 	require.NoError(t, err)
 	srv.Config.Handler = api.Handler()
-	return &authServer{testServer: &testServer{t: t, base: base, store: st, http: srv.Client()}, iss: iss, keyFile: keyFile}
+	return &authServer{testServer: &testServer{t: t, base: base, store: st, http: srv.Client()}, iss: iss, keyFile: keyFile, srv: srv}
 }
 
 // token mints a token; patient may be "".

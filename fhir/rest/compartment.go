@@ -13,24 +13,46 @@ import (
 
 // The patient compartment (R4 compartmentdefinition-patient) confines
 // what patient/ scopes allow: reads and searches inside it, writes that
-// keep resources in it.
+// keep resources in it, and the searches of conditional writes and
+// conditional references inside it.
 
-// confinedWrite wraps a write handler: for callers confined to a patient
-// (only patient/ scopes allow the write), every resource written must be
-// in that patient's compartment, before and after (compartmentGuard);
-// conditional writes, whose criteria would search outside it, are
-// refused.
-func (a *API) confinedWrite(conditional bool, h handlerFunc) handlerFunc {
+// confinedWrite wraps a write handler: the searches of its conditional
+// criteria are decided by criteriaGuard, and for callers confined to a
+// patient (only patient/ scopes allow the write), every resource written
+// must be in that patient's compartment, before and after
+// (compartmentGuard).
+func (a *API) confinedWrite(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if confinedTo(r.Context()) == "" {
+		p := principalOf(r.Context())
+		if p == nil {
 			return h(w, r)
 		}
-		if conditional || r.Header.Get("If-None-Exist") != "" {
-			return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
-				"patient/ scopes do not allow conditional writes in this release; use a user/ or system/ scope"))
+		ctx := service.WithCriteriaGuard(r.Context(), a.criteriaGuard(p))
+		if confinedTo(ctx) != "" {
+			ctx = service.WithWriteGuard(ctx, a.compartmentGuard(p))
 		}
-		ctx := service.WithWriteGuard(r.Context(), a.compartmentGuard(principalOf(r.Context())))
 		return h(w, r.WithContext(ctx))
+	}
+}
+
+// criteriaGuard is the service.CriteriaGuard of p's requests. Conditional
+// criteria and the conditional references of a Bundle search like a
+// search of their own: the caller must be allowed to search the type, and
+// when only p's patient/ scopes allow it, the search is confined to the
+// patient's compartment, as patient/ searches are, so that what matches
+// (and hence whether the write creates, updates or fails) reveals nothing
+// outside it. A type that cannot be confined (no compartment parameter)
+// is refused.
+func (a *API) criteriaGuard(p *auth.Principal) service.CriteriaGuard {
+	return func(ctx context.Context, typ string, params url.Values) error {
+		access, err := p.Allow(typ, auth.PermSearch)
+		if err != nil {
+			return err
+		}
+		if access.Patient == "" {
+			return nil
+		}
+		return a.confineParams(typ, params, access.Patient)
 	}
 }
 
@@ -121,10 +143,20 @@ func (a *API) inCompartment(typ, id string, obj fhir.Object, patient string) boo
 // confine adds the criterion that keeps a search inside patient's
 // compartment; types that have no such parameter are refused.
 func (a *API) confine(w http.ResponseWriter, typ string, params url.Values, patient string) error {
+	if err := a.confineParams(typ, params, patient); err != nil {
+		return forbidden(w, err)
+	}
+	return nil
+}
+
+// confineParams adds to params the criterion that keeps a search of typ
+// inside patient's compartment: a forbidden error for a type that has no
+// such parameter.
+func (a *API) confineParams(typ string, params url.Values, patient string) error {
 	code := a.compartmentParam(typ)
 	if code == "" {
-		return forbidden(w, fhir.Errorf(fhir.IssueForbidden,
-			"a patient/ scope cannot search %s: it cannot be confined to the patient's compartment", typeOrAll(typ)))
+		return fhir.Errorf(fhir.IssueForbidden,
+			"a patient/ scope cannot search %s: it cannot be confined to the patient's compartment", typeOrAll(typ))
 	}
 	if code == "_id" {
 		params.Add("_id", patient)

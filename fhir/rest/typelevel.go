@@ -281,13 +281,18 @@ func (a *API) bundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if confined {
-		r = r.WithContext(service.WithWriteGuard(r.Context(), a.compartmentGuard(principalOf(r.Context()))))
+	if p := principalOf(r.Context()); p != nil {
+		ctx := service.WithCriteriaGuard(r.Context(), a.criteriaGuard(p))
+		if confined {
+			ctx = service.WithWriteGuard(ctx, a.compartmentGuard(p))
+		}
+		r = r.WithContext(ctx)
 	}
 	out, err := a.svc.Bundle(r.Context(), obj, service.BundleOptions{Representation: parsePrefer(r).ret == "representation"})
 	if err != nil {
 		return err
 	}
+	noteBundleEntries(r, stringOf(obj["type"]), obj, out)
 	writeResource(w, r, http.StatusOK, out)
 	return nil
 }
