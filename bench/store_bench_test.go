@@ -210,7 +210,7 @@ func loadStore(b *testing.B, s *server, n int, gen func(i int) []byte) {
 				}
 				err := s.store.Transaction(b.Context(), func(ctx context.Context, tx store.Tx) error {
 					for _, obj := range objs {
-						if _, err := tx.Create(ctx, obj); err != nil {
+						if _, err := tx.Create(ctx, obj, "POST"); err != nil {
 							return err
 						}
 					}

@@ -152,13 +152,19 @@ func (s *Service) create(ctx context.Context, tx store.Tx, typ string, obj fhir.
 	}
 	// The client's id, if any, is ignored on create (http.html#create).
 	obj["id"] = id
+	return s.insertNew(ctx, tx, typ, obj, "POST")
+}
+
+// insertNew stores obj, whose id is new and server-assigned, as version 1
+// of a typ resource made by method.
+func (s *Service) insertNew(ctx context.Context, tx store.Tx, typ string, obj fhir.Object, method string) (Result, error) {
 	if err := s.prepare(obj, typ, ""); err != nil {
 		return Result{}, err
 	}
 	if _, err := guardWrite(ctx, tx, typ, "", obj); err != nil {
 		return Result{}, err
 	}
-	r, err := tx.Create(ctx, obj)
+	r, err := tx.Create(ctx, obj, method)
 	if err != nil {
 		return Result{}, err
 	}
@@ -241,6 +247,11 @@ func (s *Service) conditionalUpdate(ctx context.Context, tx store.Tx, typ, crite
 				newID = s.cfg.NewID()
 			}
 			obj["id"] = newID
+			if ifMatch == 0 {
+				// A new server-assigned id names no resource: a create,
+				// which a transaction writes with its other creates.
+				return s.insertNew(ctx, tx, typ, obj, "PUT")
+			}
 			id = newID
 		}
 		return s.update(ctx, tx, typ, id, obj, ifMatch, "PUT")

@@ -66,9 +66,12 @@ type Reader interface {
 // one goroutine.
 type Tx interface {
 	Reader
-	// Create stores obj (which must have resourceType and id) as version 1.
-	// It returns ErrVersionConflict when a resource with that id exists.
-	Create(ctx context.Context, obj fhir.Object) (*Resource, error)
+	// Create stores obj (which must have resourceType and id) as version 1,
+	// made by method (POST, or PUT for an update that creates). It returns
+	// ErrVersionConflict when a resource with that id exists: at once, or
+	// from a later call or the commit, since an implementation may gather
+	// creates and write them together.
+	Create(ctx context.Context, obj fhir.Object, method string) (*Resource, error)
 	// Put stores obj as the next version of its resource, or as version 1
 	// when none exists (created is then true). With ifVersion > 0 it returns
 	// ErrVersionConflict unless the current version is ifVersion. When obj

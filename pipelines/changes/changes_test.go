@@ -54,7 +54,7 @@ func TestChangesArePublishedInOrderOnce(t *testing.T) {
 	// A transaction that rolls back leaves no event.
 	rollback := fmt.Errorf("roll back")
 	err = s.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.Create(ctx, obj(t, `{"resourceType":"Patient","id":"ghost"}`)); err != nil {
+		if _, err := tx.Create(ctx, obj(t, `{"resourceType":"Patient","id":"ghost"}`), "POST"); err != nil {
 			return err
 		}
 		return rollback

@@ -34,12 +34,12 @@ func TestTransactionCreatesGathered(t *testing.T) {
 	var seenInTx int
 	require.NoError(t, st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
 		for i := range 3 {
-			if _, err := tx.Create(ctx, mustParse(t, fmt.Sprintf(`{"resourceType":"Patient","id":"p%d","name":[{"family":"Fam%d"}]}`, i, i))); err != nil {
+			if _, err := tx.Create(ctx, mustParse(t, fmt.Sprintf(`{"resourceType":"Patient","id":"p%d","name":[{"family":"Fam%d"}]}`, i, i)), "POST"); err != nil {
 				return err
 			}
 		}
 		for i := range n {
-			r, err := tx.Create(ctx, obs(i))
+			r, err := tx.Create(ctx, obs(i), "POST")
 			if err != nil {
 				return err
 			}
@@ -94,10 +94,10 @@ func TestTransactionCreatesGathered(t *testing.T) {
 
 	t.Run("existing id", func(t *testing.T) {
 		err := st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-			if _, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"new1"}`)); err != nil {
+			if _, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"new1"}`), "POST"); err != nil {
 				return err
 			}
-			_, err := tx.Create(ctx, obs(5)) // o5 exists
+			_, err := tx.Create(ctx, obs(5), "POST") // o5 exists
 			return err
 		})
 		require.ErrorIs(t, err, store.ErrVersionConflict)
@@ -111,10 +111,10 @@ func TestTransactionCreatesGathered(t *testing.T) {
 
 	t.Run("same id twice", func(t *testing.T) {
 		err := st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-			if _, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"twice"}`)); err != nil {
+			if _, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"twice"}`), "POST"); err != nil {
 				return err
 			}
-			_, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"twice"}`))
+			_, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"twice"}`), "POST")
 			assert.ErrorIs(t, err, store.ErrVersionConflict, "reported by the second Create")
 			return err
 		})

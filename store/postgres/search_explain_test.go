@@ -91,7 +91,7 @@ func seedExplain(t testing.TB) *postgres.Store {
 				batch := objs[start:min(start+250, len(objs))]
 				errs <- st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
 					for _, o := range batch {
-						if _, err := tx.Create(ctx, o); err != nil {
+						if _, err := tx.Create(ctx, o, "POST"); err != nil {
 							return err
 						}
 					}

@@ -134,7 +134,7 @@ func newFixture(t *testing.T) *fixture {
 	for _, js := range searchFixture {
 		obj := mustParse(t, js)
 		require.NoError(t, st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-			res, err := tx.Create(ctx, obj)
+			res, err := tx.Create(ctx, obj, "POST")
 			if err == nil {
 				f.updated[res.Reference()] = res.LastUpdated
 			}

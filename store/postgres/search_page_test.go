@@ -165,7 +165,7 @@ func createAll(tb testing.TB, st *postgres.Store, objs ...fhir.Object) {
 	tb.Helper()
 	require.NoError(tb, st.Transaction(context.Background(), func(ctx context.Context, tx store.Tx) error {
 		for _, o := range objs {
-			if _, err := tx.Create(ctx, o); err != nil {
+			if _, err := tx.Create(ctx, o, "POST"); err != nil {
 				return err
 			}
 		}

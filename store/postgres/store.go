@@ -328,9 +328,9 @@ func (t *tx) Lock(ctx context.Context, names ...string) error {
 // the transaction's other creates before its next statement or its
 // commit, so a resource that exists already is reported (with
 // ErrVersionConflict) then, or at once when this transaction created it.
-func (t *tx) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
+func (t *tx) Create(ctx context.Context, obj fhir.Object, method string) (*store.Resource, error) {
 	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
-	res, ok, err := t.s.gather(&t.pending, typ, id, obj, "POST")
+	res, ok, err := t.s.gather(&t.pending, typ, id, obj, method)
 	if err != nil {
 		return nil, err
 	}
