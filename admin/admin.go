@@ -28,6 +28,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/fhirhub/fhirhub/audit"
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/ratelimit"
@@ -113,9 +114,9 @@ func (e *statusError) Unwrap() error { return e.err }
 func (a *API) wrap(act action, h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		reqID := requestID(w, r)
-		var sw *statusWriter
+		var sw *audit.StatusRecorder
 		if a.cfg.Audit != nil && act.operator != "" {
-			sw = &statusWriter{ResponseWriter: w}
+			sw = &audit.StatusRecorder{ResponseWriter: w}
 			w = sw
 		}
 		var err error
@@ -141,7 +142,7 @@ func (a *API) wrap(act action, h func(http.ResponseWriter, *http.Request) error)
 		}()
 		if sw != nil {
 			defer func() {
-				status := sw.status
+				status := sw.Status
 				if err != nil {
 					status = statusOf(err)
 				}

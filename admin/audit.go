@@ -31,26 +31,6 @@ var (
 	actionReplay = action{"operation", "hl7v2-replay"}
 )
 
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // requestID returns the request's X-Request-Id, or a new one; it is
 // echoed in the response.
 func requestID(w http.ResponseWriter, r *http.Request) string {

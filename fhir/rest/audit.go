@@ -63,26 +63,6 @@ func noteDescription(r *http.Request, d string) {
 	}
 }
 
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // record hands the request's AuditEvent to the Auditor.
 func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, err error) {
 	v := mux.Vars(r)

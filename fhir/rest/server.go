@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/fhirhub/fhirhub/audit"
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/ratelimit"
@@ -207,11 +208,11 @@ func (a *API) serveAudited(interaction string, h handlerFunc) http.Handler {
 		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey, reqID), a.cfg.Timeout)
 		defer cancel()
 		var ex *exchange
-		var sw *statusWriter
+		var sw *audit.StatusRecorder
 		if interaction != "" && a.cfg.Audit != nil {
 			ex = &exchange{interaction: interaction}
 			ctx = context.WithValue(ctx, exchangeKey, ex)
-			sw = &statusWriter{ResponseWriter: w}
+			sw = &audit.StatusRecorder{ResponseWriter: w}
 			w = sw
 		}
 		r = r.WithContext(ctx)
@@ -241,7 +242,7 @@ func (a *API) serveAudited(interaction string, h handlerFunc) http.Handler {
 			a.writeError(w, r, reqID, err)
 		}
 		if ex != nil {
-			status := sw.status
+			status := sw.Status
 			if err != nil {
 				status = statusOf(err)
 			}
