@@ -109,6 +109,20 @@ func TestTransactionCreatesGathered(t *testing.T) {
 		assert.EqualValues(t, 1, r.Version)
 	})
 
+	t.Run("existing id, reported by a later read", func(t *testing.T) {
+		err := st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+			if _, err := tx.Create(ctx, obs(6), "POST"); err != nil { // o6 exists
+				return err
+			}
+			_, err := tx.Read(ctx, "Observation", "o6")
+			require.ErrorIs(t, err, store.ErrVersionConflict, "the read writes the gathered creates first")
+			_, again := tx.Read(ctx, "Patient", "p0")
+			assert.Equal(t, err, again, "every later call fails the same way")
+			return err
+		})
+		require.ErrorIs(t, err, store.ErrVersionConflict)
+	})
+
 	t.Run("same id twice", func(t *testing.T) {
 		err := st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
 			if _, err := tx.Create(ctx, mustParse(t, `{"resourceType":"Patient","id":"twice"}`), "POST"); err != nil {

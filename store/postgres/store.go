@@ -231,12 +231,20 @@ type tx struct {
 	s       *Store
 	raw     querier
 	pending insertBatch
+	failed  error // the gathered creates could not be written
 }
 
-// flush writes the gathered creates.
+// flush writes the gathered creates. Once that fails, the transaction
+// cannot commit what its callers were told: every later call fails with
+// the same error, so that no caller takes it for its own outcome and
+// tries again.
 func (t *tx) flush(ctx context.Context) error {
+	if t.failed != nil {
+		return t.failed
+	}
 	if err := t.pending.exec(ctx, t.raw); err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		t.failed, t.pending = fmt.Errorf("postgres: writing the transaction's creates: %w", err), insertBatch{}
+		return t.failed
 	}
 	return nil
 }
