@@ -151,7 +151,7 @@ func serve(ctx context.Context, args []string) error {
 	rcfg := rest.Config{
 		Service: svc, BaseURL: cfg.BaseURL, ResourceTypes: validator.ResourceTypes(),
 		Reference: googlefhir.Validate, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Version: version,
-		SMART: authn.smart,
+		SMART: authn.smart, CORS: cfg.CORSOrigins != "",
 	}
 	if authn.verifier != nil {
 		rcfg.Auth = authn.verifier

@@ -219,3 +219,14 @@ func TestAuditEventsAreForAdminsOnly(t *testing.T) {
 		}
 	})
 }
+
+// The CapabilityStatement says what is recorded and that browser apps of
+// configured origins may call the API.
+func TestMetadataDescribesAuditAndCORS(t *testing.T) {
+	var w *audit.Writer
+	s := newAuthServer(t, withAudit(&w), func(t *testing.T, cfg *rest.Config, st *postgres.Store) { cfg.CORS = true })
+	res := s.do("GET", "/metadata", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, true, get(res.body, "rest", "0", "security", "cors"))
+	assert.Contains(t, res.str("rest", "0", "security", "description"), "AuditEvent")
+}

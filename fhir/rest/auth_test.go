@@ -132,12 +132,15 @@ func TestAuthPublicEndpoints(t *testing.T) {
 	res := s.do("GET", "/metadata", nil)
 	require.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "SMART-on-FHIR", res.str("rest", "0", "security", "service", "0", "coding", "0", "code"))
+	assert.Equal(t, false, get(res.body, "rest", "0", "security", "cors"), "no CORS origins configured")
+	assert.NotContains(t, res.str("rest", "0", "security", "description"), "AuditEvent", "no audit configured")
 
 	res = s.do("GET", "/.well-known/smart-configuration", nil)
 	require.Equal(t, http.StatusOK, res.status)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(res.raw, &doc))
 	assert.Equal(t, s.iss.Name(), doc["issuer"])
+	assert.Contains(t, doc["scopes_supported"], "patient/*.cruds", "patient/ scopes may write")
 	assert.Contains(t, doc["capabilities"], "permission-v2")
 	assert.NotEmpty(t, doc["jwks_uri"])
 }

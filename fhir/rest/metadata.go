@@ -105,14 +105,20 @@ func (a *API) capabilityStatement() fhir.Object {
 // with the token endpoint in the oauth-uris extension (SMART App Launch
 // conformance.html).
 func (a *API) security() fhir.Object {
+	description := "Every interaction but /metadata and /.well-known/smart-configuration needs a bearer token; " +
+		"SMART v2 (and v1) scopes and the token's role together decide what it may do; patient/ scopes confine " +
+		"reads, searches and writes to the token's patient's compartment."
+	if a.cfg.Audit != nil {
+		description += " Every interaction, and each entry of a batch or transaction, is recorded as an AuditEvent " +
+			"(readable with the admin role)."
+	}
 	sec := fhir.Object{
-		"cors": false,
+		"cors": a.cfg.CORS,
 		"service": []any{fhir.Object{
 			"coding": []any{fhir.Object{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}},
 			"text":   "OAuth2 bearer tokens with SMART scopes (RS256/ES256 JWTs)",
 		}},
-		"description": "Every interaction but /metadata and /.well-known/smart-configuration needs a bearer token; " +
-			"SMART v2 scopes and the token's role together decide what it may do.",
+		"description": description,
 	}
 	var uris []any
 	if a.cfg.SMART.TokenEndpoint != "" {
@@ -136,8 +142,8 @@ func (a *API) smartConfiguration(w http.ResponseWriter, r *http.Request) error {
 	s := a.cfg.SMART
 	doc := map[string]any{
 		"capabilities": []string{"permission-v1", "permission-v2", "permission-patient", "permission-user"},
-		"scopes_supported": []string{"patient/*.rs", "user/*.rs", "user/*.cruds", "system/*.rs", "system/*.cruds",
-			"patient/*.read", "user/*.read", "user/*.write", "system/*.read", "system/*.write"},
+		"scopes_supported": []string{"patient/*.rs", "patient/*.cruds", "user/*.rs", "user/*.cruds", "system/*.rs", "system/*.cruds",
+			"patient/*.read", "patient/*.write", "user/*.read", "user/*.write", "system/*.read", "system/*.write"},
 		"grant_types_supported": []string{},
 	}
 	if s.Issuer != "" {

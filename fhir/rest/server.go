@@ -61,6 +61,10 @@ type Config struct {
 	// 429 with Retry-After and are not audited (a flood must not fill
 	// the audit trail).
 	RateLimit Limiter
+	// CORS says that browser apps of configured origins may call the API
+	// (the server is wrapped in httpsec's CORS handler); the
+	// CapabilityStatement reports it.
+	CORS bool
 }
 
 // Limiter decides whether a client may make one more request
