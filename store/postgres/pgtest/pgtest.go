@@ -46,6 +46,7 @@ func run(m *testing.M, durable bool) int {
 		adminDB = url
 		return m.Run()
 	}
+	removeOrphans()
 	dir, err := os.MkdirTemp("", "fhirhub-pgtest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
