@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -31,28 +32,46 @@ func (w *writeStatement) Queue(query string, args ...any) *pgx.QueuedQuery {
 	return nil
 }
 
-// render writes the parts as CTEs w0, w1... after the given leading
-// arguments, renumbering each part's $2.. after those before it; $1 is
-// left as it is.
-func (w *writeStatement) render(b *strings.Builder, args []any) []any {
+// rendered caches statement's text by the parts' text (which fixes each
+// part's number of arguments): a resource type writes its versions with a
+// few such shapes, and renumbering the placeholders of every part with a
+// regular expression cost as much as extracting the index values.
+var rendered sync.Map
+
+// statement returns the parts as one statement of CTEs w0, w1... ending
+// in SELECT 1, with the rid as $1 and each part's $2.. renumbered after
+// those before it, and its arguments.
+func (w *writeStatement) statement() (string, []any) {
+	args := []any{w.rid}
+	for i := range w.parts {
+		args = append(args, w.args[i]...)
+	}
+	key := strings.Join(w.parts, "\x00")
+	if text, ok := rendered.Load(key); ok {
+		return text.(string), args
+	}
+	var b strings.Builder
+	n := 1 // arguments before the part's
 	for i, p := range w.parts {
-		shift := len(args) - 1
+		shift := n - 1
 		p = placeholder.ReplaceAllStringFunc(p, func(m string) string {
-			n, _ := strconv.Atoi(m[1:])
-			if n == 1 {
+			k, _ := strconv.Atoi(m[1:])
+			if k == 1 {
 				return m
 			}
-			return "$" + strconv.Itoa(n+shift)
+			return "$" + strconv.Itoa(k+shift)
 		})
-		args = append(args, w.args[i]...)
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		} else {
+		n += len(w.args[i])
+		if i == 0 {
 			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
 		}
-		fmt.Fprintf(b, "w%d AS (%s)", i, p)
+		fmt.Fprintf(&b, "w%d AS (%s)", i, p)
 	}
-	return args
+	b.WriteString(" SELECT 1")
+	rendered.Store(key, b.String())
+	return b.String(), args
 }
 
 // exec runs the gathered parts as one statement, for an existing rid.
@@ -60,10 +79,8 @@ func (w *writeStatement) exec(ctx context.Context, q querier) error {
 	if len(w.parts) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	args := w.render(&b, []any{w.rid})
-	b.WriteString(" SELECT 1")
-	_, err := q.Exec(ctx, b.String(), args...)
+	sql, args := w.statement()
+	_, err := q.Exec(ctx, sql, args...)
 	return err
 }
 
