@@ -1,57 +1,29 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
-// as PEM files.
-func selfSigned(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
-	return certFile, keyFile
-}
 
 // TestServeLimitsAndBrowserHeaders runs `fhirhub serve` over HTTPS with a
 // CORS origin and a small rate limit: preflights are answered without a
 // token, every answer has the security headers (HSTS too, over TLS), and
 // a client beyond its burst gets 429 with Retry-After.
 func TestServeLimitsAndBrowserHeaders(t *testing.T) {
-	certFile, keyFile := selfSigned(t)
+	pki := newPKI(t)
+	pki.issue("fhirhub", x509.ExtKeyUsageServerAuth)
+	certFile, keyFile := pki.path("fhirhub.pem"), pki.path("fhirhub-key.pem")
 	const origin = "https://app.example.org"
 	h := newHub(t, "-http-tls-cert", certFile, "-http-tls-key", keyFile, "-cors-origins", origin+",http://localhost:3000",
 		"-rate-limit", "0.2", "-rate-burst", "3")
 	base := "https://" + h.servers[0].http
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
 	do := func(method, path string, headers ...string) *http.Response {
 		t.Helper()
 		req, err := http.NewRequest(method, base+path, nil)
