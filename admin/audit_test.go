@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/fhirhub/fhirhub/admin"
 	"github.com/fhirhub/fhirhub/audit"
-	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
@@ -35,12 +33,7 @@ func TestOperatorActionsAreAudited(t *testing.T) {
 	require.NotZero(t, m.ID)
 	msgID := strconv.FormatInt(m.ID, 10)
 
-	iss, err := auth.OpenIssuer(auth.IssuerConfig{KeyFile: filepath.Join(t.TempDir(), "issuer.pem"), Audience: "fhirhub"})
-	require.NoError(t, err)
-	vc := auth.DefaultVerifierConfig()
-	vc.Keys, vc.Issuer, vc.Audience = iss, iss.Name(), "fhirhub"
-	v, err := auth.NewVerifier(vc)
-	require.NoError(t, err)
+	_, v, mint := newIssuer(t)
 	acfg := audit.DefaultConfig()
 	acfg.Store, acfg.NewID = st, service.NewUUID
 	w, err := audit.New(acfg)
@@ -50,11 +43,6 @@ func TestOperatorActionsAreAudited(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	mint := func(role string) string {
-		tok, err := iss.Mint(auth.TokenRequest{Role: role, Scope: "user/*.cruds"})
-		require.NoError(t, err)
-		return tok
-	}
 
 	cases := []struct {
 		name, method, path, token string

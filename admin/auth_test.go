@@ -20,12 +20,7 @@ import (
 // TestOperatorAPINeedsAnOperatorRole: the message store and replay answer
 // only tokens of the admin or integration role.
 func TestOperatorAPINeedsAnOperatorRole(t *testing.T) {
-	iss, err := auth.OpenIssuer(auth.IssuerConfig{KeyFile: filepath.Join(t.TempDir(), "issuer.pem"), Audience: "fhirhub"})
-	require.NoError(t, err)
-	vc := auth.DefaultVerifierConfig()
-	vc.Keys, vc.Issuer, vc.Audience = iss, iss.Name(), "fhirhub"
-	v, err := auth.NewVerifier(vc)
-	require.NoError(t, err)
+	_, v, mint := newIssuer(t)
 	replayed := 0
 	api, err := admin.New(admin.Config{Messages: pgtest.Store(t), Auth: v,
 		Replay: func(ctx context.Context, q store.MessageQuery) (int, error) { replayed++; return 0, nil }})
@@ -33,11 +28,6 @@ func TestOperatorAPINeedsAnOperatorRole(t *testing.T) {
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 
-	mint := func(role string) string {
-		tok, err := iss.Mint(auth.TokenRequest{Role: role, Scope: "user/*.cruds"})
-		require.NoError(t, err)
-		return tok
-	}
 	cases := []struct {
 		name, method, path, token string
 		status                    int
@@ -71,12 +61,7 @@ func TestOperatorAPINeedsAnOperatorRole(t *testing.T) {
 // TestOperatorAPIIsRateLimited: a caller beyond its burst gets 429 with
 // Retry-After; another caller does not.
 func TestOperatorAPIIsRateLimited(t *testing.T) {
-	iss, err := auth.OpenIssuer(auth.IssuerConfig{KeyFile: filepath.Join(t.TempDir(), "issuer.pem"), Audience: "fhirhub"})
-	require.NoError(t, err)
-	vc := auth.DefaultVerifierConfig()
-	vc.Keys, vc.Issuer, vc.Audience = iss, iss.Name(), "fhirhub"
-	v, err := auth.NewVerifier(vc)
-	require.NoError(t, err)
+	iss, v, _ := newIssuer(t)
 	l, err := ratelimit.New(ratelimit.Config{Rate: 0.01, Burst: 2})
 	require.NoError(t, err)
 	api, err := admin.New(admin.Config{Messages: pgtest.Store(t), Auth: v, RateLimit: l})
@@ -100,4 +85,21 @@ func TestOperatorAPIIsRateLimited(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "100", resp.Header.Get("Retry-After"))
 	assert.Equal(t, http.StatusOK, get("op-2").StatusCode)
+}
+
+// newIssuer returns an embedded issuer for the test, a verifier of its
+// tokens, and a minter of user/*.cruds tokens for a role.
+func newIssuer(t *testing.T) (*auth.Issuer, *auth.Verifier, func(role string) string) {
+	t.Helper()
+	iss, err := auth.OpenIssuer(auth.IssuerConfig{KeyFile: filepath.Join(t.TempDir(), "issuer.pem"), Audience: "fhirhub"})
+	require.NoError(t, err)
+	vc := auth.DefaultVerifierConfig()
+	vc.Keys, vc.Issuer, vc.Audience = iss, iss.Name(), "fhirhub"
+	v, err := auth.NewVerifier(vc)
+	require.NoError(t, err)
+	return iss, v, func(role string) string {
+		tok, err := iss.Mint(auth.TokenRequest{Role: role, Scope: "user/*.cruds"})
+		require.NoError(t, err)
+		return tok
+	}
 }
