@@ -11,6 +11,7 @@ import (
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/httpsec"
 	"github.com/fhirhub/fhirhub/service"
+	"github.com/fhirhub/fhirhub/store"
 )
 
 // Auditor records the AuditEvent of an operator action without waiting
@@ -49,6 +50,7 @@ func (a *API) record(r *http.Request, act action, p *auth.Principal, reqID strin
 	ev.Address = httpsec.ClientAddress(r)
 	if p != nil {
 		ev.Subject, ev.Role = p.Subject, p.Role
+		ev.Scope = store.Scope{Tenant: p.Tenant, Facility: p.Facility}
 	}
 	if err != nil {
 		ev.IssueCode = string(fhir.ErrorCode(err))

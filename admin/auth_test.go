@@ -18,9 +18,12 @@ import (
 )
 
 // TestOperatorAPINeedsAnOperatorRole: the message store and replay answer
-// only tokens of the admin or integration role.
+// only tokens of the admin or integration role, of the deployment (no
+// tenant).
 func TestOperatorAPINeedsAnOperatorRole(t *testing.T) {
-	_, v, mint := newIssuer(t)
+	iss, v, mint := newIssuer(t)
+	tenantAdmin, err := iss.Mint(auth.TokenRequest{Role: "admin", Scope: "user/*.cruds", Tenant: "acme"})
+	require.NoError(t, err)
 	replayed := 0
 	api, err := admin.New(admin.Config{Messages: pgtest.Store(t), Auth: v,
 		Replay: func(ctx context.Context, q store.MessageQuery) (int, error) { replayed++; return 0, nil }})
@@ -36,6 +39,7 @@ func TestOperatorAPINeedsAnOperatorRole(t *testing.T) {
 		{"garbage token", "GET", "/admin/hl7v2/messages", "not.a.token", http.StatusUnauthorized},
 		{"doctor", "GET", "/admin/hl7v2/messages", mint("doctor"), http.StatusForbidden},
 		{"hospital admin", "POST", "/admin/hl7v2/messages/$replay?status=error", mint("hospital-admin"), http.StatusForbidden},
+		{"a tenant's admin: messages span every tenant", "GET", "/admin/hl7v2/messages", tenantAdmin, http.StatusForbidden},
 		{"admin lists", "GET", "/admin/hl7v2/messages", mint("admin"), http.StatusOK},
 		{"integration replays", "POST", "/admin/hl7v2/messages/$replay?status=error", mint("integration"), http.StatusOK},
 	}

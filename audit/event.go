@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
 )
 
 // Action is AuditEvent.action (http://hl7.org/fhir/audit-event-action).
@@ -106,6 +107,10 @@ type Event struct {
 	// Subject and Role are the caller's token subject (user or client id)
 	// and role; empty when unauthenticated or without authentication.
 	Subject, Role string
+	// Scope is the caller's tenant and facility: the AuditEvent is
+	// stored in that tenant (and tagged with the facility), where the
+	// caller's auditors find it.
+	Scope store.Scope
 	// Address is the client's network address (IP).
 	Address string
 

@@ -228,6 +228,7 @@ func (w *Writer) write(ctx context.Context, batch []Event) error {
 	now := w.cfg.Now()
 	return w.cfg.Store.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
 		for i := range batch {
+			ctx := store.WithScope(ctx, batch[i].Scope)
 			if _, err := tx.Create(ctx, batch[i].Resource(w.cfg.NewID(), w.cfg.Observer, now), "POST"); err != nil {
 				return fmt.Errorf("audit: write: %w", err)
 			}

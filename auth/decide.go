@@ -63,20 +63,31 @@ func (p *Principal) Allow(typ string, perm Perm) (Access, error) {
 }
 
 // Operator reports whether p may use the operator API (/admin).
+//
+// The message store and its replay span every tenant (messages are
+// stored before their sending facility is mapped to one), so the
+// operator API is for the deployment's own operators: tokens of the
+// default tenant.
 func (p *Principal) Operator() error {
-	if r := RoleNamed(p.Role); r != nil && r.Operator {
-		return nil
+	if r := RoleNamed(p.Role); r == nil || !r.Operator {
+		return fhir.Errorf(fhir.IssueForbidden, "the operator API needs the admin or integration role")
 	}
-	return fhir.Errorf(fhir.IssueForbidden, "the operator API needs the admin or integration role")
+	if p.Tenant != "" {
+		return fhir.Errorf(fhir.IssueForbidden, "the operator API spans every tenant: it needs a token of the deployment (no tenant)")
+	}
+	return nil
 }
 
 // Admin reports whether p has the admin role (for $reindex and other
 // server-wide operations).
 func (p *Principal) Admin() error {
-	if p.Role == "admin" {
-		return nil
+	if p.Role != "admin" {
+		return fhir.Errorf(fhir.IssueForbidden, "this operation needs the admin role")
 	}
-	return fhir.Errorf(fhir.IssueForbidden, "this operation needs the admin role")
+	if p.Tenant != "" {
+		return fhir.Errorf(fhir.IssueForbidden, "this operation spans every tenant: it needs a token of the deployment (no tenant)")
+	}
+	return nil
 }
 
 func verb(p Perm) string {

@@ -22,7 +22,7 @@ func (s *Service) checkType(typ string) error {
 
 // prepare checks obj for a write to typ (id as given, or "" to assign):
 // its resourceType, its id against the URL, and the R4 definitions.
-func (s *Service) prepare(obj fhir.Object, typ, id string) error {
+func (s *Service) prepare(ctx context.Context, obj fhir.Object, typ, id string) error {
 	if err := s.checkType(typ); err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *Service) prepare(obj fhir.Object, typ, id string) error {
 	if err := s.cfg.Validator.Resource(obj); err != nil {
 		return err
 	}
-	return s.registerSearchParameter(obj)
+	return s.registerSearchParameter(ctx, obj)
 }
 
 // Read returns the current version of typ/id.
@@ -110,7 +110,7 @@ func (s *Service) Create(ctx context.Context, typ string, obj fhir.Object, ifNon
 	if ifNoneExist == "" {
 		// One statement, one round trip: nothing to read first.
 		obj["id"] = s.cfg.NewID()
-		if err := s.prepare(obj, typ, ""); err != nil {
+		if err := s.prepare(ctx, obj, typ, ""); err != nil {
 			return Result{}, err
 		}
 		if _, err := guardWrite(ctx, s.cfg.Store, typ, "", obj); err != nil {
@@ -158,7 +158,7 @@ func (s *Service) create(ctx context.Context, tx store.Tx, typ string, obj fhir.
 // insertNew stores obj, whose id is new and server-assigned, as version 1
 // of a typ resource made by method.
 func (s *Service) insertNew(ctx context.Context, tx store.Tx, typ string, obj fhir.Object, method string) (Result, error) {
-	if err := s.prepare(obj, typ, ""); err != nil {
+	if err := s.prepare(ctx, obj, typ, ""); err != nil {
 		return Result{}, err
 	}
 	if _, err := guardWrite(ctx, tx, typ, "", obj); err != nil {
@@ -185,7 +185,7 @@ func (s *Service) Update(ctx context.Context, typ, id string, obj fhir.Object, i
 }
 
 func (s *Service) update(ctx context.Context, tx store.Tx, typ, id string, obj fhir.Object, ifMatch int64, method string) (Result, error) {
-	if err := s.prepare(obj, typ, id); err != nil {
+	if err := s.prepare(ctx, obj, typ, id); err != nil {
 		return Result{}, err
 	}
 	seen, err := guardWrite(ctx, tx, typ, id, obj)

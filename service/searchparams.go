@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
 )
 
 // registerSearchParameter makes an active SearchParameter resource being
@@ -14,12 +15,19 @@ import (
 // parameter that cannot be compiled is refused with 400, so that what is
 // stored is always usable. (A write that fails after this point leaves the
 // parameter registered until restart: it then only adds index rows.)
-func (s *Service) registerSearchParameter(obj fhir.Object) error {
+//
+// The registry serves every tenant, so an active SearchParameter may be
+// written only in the default tenant, by the deployment; a tenant's write
+// is refused (forbidden) rather than changing the others' searches.
+func (s *Service) registerSearchParameter(ctx context.Context, obj fhir.Object) error {
 	if fhir.ResourceType(obj) != "SearchParameter" {
 		return nil
 	}
 	if status, _ := obj["status"].(string); status != "active" {
 		return nil
+	}
+	if store.ScopeFrom(ctx).Tenant != "" {
+		return fhir.Errorf(fhir.IssueForbidden, "an active SearchParameter applies to every tenant: it needs a token of the deployment (no tenant)").At("SearchParameter.status")
 	}
 	return s.cfg.Registry.Add(obj)
 }

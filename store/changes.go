@@ -17,15 +17,24 @@ type Change struct {
 	// Compartment is the id of the Patient whose compartment the resource
 	// is in ("" for none); a Patient is in its own.
 	Compartment string
-	Time        time.Time
+	// Tenant and Facility are the version's store.Scope: consumers of a
+	// topic that several tenants share must route by them.
+	Tenant, Facility string
+	Time             time.Time
 	// Content is the version's JSON (nil for a delete, or when larger
 	// than the limit asked for).
 	Content []byte
 }
 
-// EventID is the change's stable id, Type/id/_history/version.
+// EventID is the change's stable id, Type/id/_history/version, preceded
+// by "tenant/" for a tenant other than the default one: ids are unique
+// per tenant only.
 func (c *Change) EventID() string {
-	return c.Type + "/" + c.ID + "/_history/" + strconv.FormatInt(c.Version, 10)
+	id := c.Type + "/" + c.ID + "/_history/" + strconv.FormatInt(c.Version, 10)
+	if c.Tenant != "" {
+		id = c.Tenant + "/" + id
+	}
+	return id
 }
 
 // ChangeFeed hands out committed changes for publishing.

@@ -80,9 +80,14 @@ func TestServeIsSecureByDefault(t *testing.T) {
 	status, _, _ = call(t, "GET", fhirBase+"/Patient/"+id, clerk, nil)
 	assert.Equal(t, http.StatusOK, status)
 
-	reader := strings.TrimSpace(runMain(t, "token", "-auth-key-file", h.keyFile, "-role", "doctor", "-scope", "user/*.read"))
+	reader := strings.TrimSpace(runMain(t, "token", "-auth-key-file", h.keyFile, "-role", "doctor", "-tenant", "demo", "-scope", "user/*.read"))
 	status, _, _ = call(t, "GET", fhirBase+"/Patient/"+id, reader, nil)
 	assert.Equal(t, http.StatusOK, status)
+	for _, tenant := range []string{"other", ""} {
+		outsider := strings.TrimSpace(runMain(t, "token", "-auth-key-file", h.keyFile, "-role", "doctor", "-tenant", tenant, "-scope", "user/*.read"))
+		status, _, _ = call(t, "GET", fhirBase+"/Patient/"+id, outsider, nil)
+		assert.Equal(t, http.StatusNotFound, status, "tenant %q does not see demo's Patient", tenant)
+	}
 	status, _, body := call(t, "POST", fhirBase+"/Patient", reader, patient)
 	assert.Equal(t, http.StatusForbidden, status, "read scopes do not write")
 	assert.Equal(t, "forbidden", issue(body))

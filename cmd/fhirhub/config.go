@@ -33,6 +33,7 @@ type config struct {
 	MLLPTLSKey        string
 	MLLPTLSClientCA   string
 	MLLPTLSSenders    string
+	HL7Tenants        string
 	MLLPIdleTimeout   time.Duration
 	MLLPReadTimeout   time.Duration
 	HL7MessageTypes   string
@@ -97,6 +98,7 @@ func flagSet(cmd string, c *config) *flag.FlagSet {
 	str(&c.MLLPTLSSenders, "mllp-tls-senders-file", "", "JSON list of {certificate, sendingApplications, sendingFacilities}: with mutual TLS, the MSH-3/MSH-4 each client certificate (CN or SAN) may send as; other messages, and all from unlisted certificates, are answered AR")
 	durVar(fs, &c.MLLPIdleTimeout, "mllp-idle-timeout", 10*time.Minute, "MLLP connections idle this long are closed")
 	durVar(fs, &c.MLLPReadTimeout, "mllp-read-timeout", 60*time.Second, "time to receive one MLLP frame once it has started")
+	str(&c.HL7Tenants, "hl7-tenants", "", "tenant of each HL7 v2 sending facility (MSH-4 namespace id or whole value), as FACILITY=tenant,...; * matches any other; messages of unmapped facilities fail (status error); empty writes every message to the default tenant")
 	str(&c.HL7MessageTypes, "hl7-message-types", "ADT,ORU^R01,ORM^O01,OMI^O23", "HL7 v2 message types accepted (TYPE or TYPE^TRIGGER, comma-separated; * for all); others are answered AR")
 	str(&c.Ack, "ack", ackAfterStore, "when MLLP messages are acknowledged: after-store (once stored durably) or after-commit (once mapped and committed to FHIR: AE with the reason when they cannot be)")
 	str(&c.KafkaBrokers, "kafka-brokers", os.Getenv("KAFKA_BROKERS"), "Kafka bootstrap brokers (comma-separated); empty starts an embedded broker")

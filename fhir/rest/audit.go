@@ -75,6 +75,7 @@ func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, er
 	}
 	if p := ex.principal; p != nil {
 		ev.Subject, ev.Role = p.Subject, p.Role
+		ev.Scope = store.Scope{Tenant: p.Tenant, Facility: p.Facility}
 	}
 	switch {
 	case ex.touched != nil:
@@ -96,7 +97,7 @@ func (a *API) record(r *http.Request, ex *exchange, reqID string, status int, er
 	}
 	a.cfg.Audit.Record(r.Context(), ev)
 	for _, e := range ex.entries {
-		e.Subject, e.Role, e.Address, e.RequestID, e.Patient = ev.Subject, ev.Role, ev.Address, reqID, ev.Patient
+		e.Subject, e.Role, e.Address, e.RequestID, e.Patient, e.Scope = ev.Subject, ev.Role, ev.Address, reqID, ev.Patient, ev.Scope
 		a.cfg.Audit.Record(r.Context(), e)
 	}
 }

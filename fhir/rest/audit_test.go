@@ -38,10 +38,17 @@ func withAudit(w **audit.Writer) serverOption {
 // from the store (not through the API, which would audit the reading).
 func auditEvents(t *testing.T, s *authServer) map[string]fhir.Object {
 	t.Helper()
-	page, err := s.store.History(context.Background(), store.HistoryQuery{Type: "AuditEvent", Count: 1000})
-	require.NoError(t, err)
+	// The events of the test tokens' tenant, and those of unauthenticated
+	// requests, which have no tenant but the default one.
+	var versions []*store.Resource
+	for _, tenant := range []string{"demo", ""} {
+		page, err := s.store.History(store.WithScope(context.Background(), store.Scope{Tenant: tenant}),
+			store.HistoryQuery{Type: "AuditEvent", Count: 1000})
+		require.NoError(t, err)
+		versions = append(versions, page.Versions...)
+	}
 	out := map[string]fhir.Object{}
-	for _, m := range page.Versions {
+	for _, m := range versions {
 		obj, err := fhir.ParseObject(m.Content)
 		require.NoError(t, err)
 		key := detail(obj, "request-id")

@@ -12,6 +12,7 @@ import (
 	"github.com/fhirhub/fhirhub/auth"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/ratelimit"
+	"github.com/fhirhub/fhirhub/store"
 )
 
 // Verifier verifies bearer access tokens (auth.Verifier does).
@@ -103,6 +104,9 @@ func (a *API) guard(interaction string, perm auth.Perm, h handlerFunc) http.Hand
 			ex.principal = p
 		}
 		ctx := context.WithValue(r.Context(), principalKey, p)
+		// Everything the request reads and writes stays in the caller's
+		// tenant and facility (store.Scope).
+		ctx = store.WithScope(ctx, store.Scope{Tenant: p.Tenant, Facility: p.Facility})
 		if perm != 0 {
 			typ := mux.Vars(r)["type"]
 			if typ == "" {

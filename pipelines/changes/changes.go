@@ -144,8 +144,10 @@ type Event struct {
 	Time         time.Time `json:"time"`
 	// Patient is the id of the Patient whose compartment the resource is in.
 	Patient string `json:"patient,omitempty"`
-	// Tenant is the owning tenant (empty until tenancy is configured).
-	Tenant string `json:"tenant,omitempty"`
+	// Tenant is the owning tenant ("" for the default tenant) and
+	// Facility the facility the version is tagged with, if any.
+	Tenant   string `json:"tenant,omitempty"`
+	Facility string `json:"facility,omitempty"`
 	// Resource is the version's JSON when small enough.
 	Resource json.RawMessage `json:"resource,omitempty"`
 }
@@ -155,12 +157,13 @@ const (
 	HeaderEventID      = "fhirhub-event-id"
 	HeaderResourceType = "fhir-resource-type"
 	HeaderOperation    = "fhirhub-operation"
+	HeaderTenant       = "fhirhub-tenant"
 )
 
 // Record returns the fhir.changes record of c.
 func Record(topic string, c *store.Change) (kafka.Record, error) {
 	ev := Event{ID: c.EventID(), ResourceType: c.Type, ResourceID: c.ID, Version: c.Version, Operation: c.Operation,
-		Time: c.Time.UTC(), Patient: c.Compartment, Resource: c.Content}
+		Time: c.Time.UTC(), Patient: c.Compartment, Tenant: c.Tenant, Facility: c.Facility, Resource: c.Content}
 	value, err := json.Marshal(ev)
 	if err != nil {
 		return kafka.Record{}, err
@@ -174,5 +177,6 @@ func Record(topic string, c *store.Change) (kafka.Record, error) {
 		{Key: HeaderResourceType, Value: []byte(c.Type)},
 		{Key: HeaderOperation, Value: []byte(c.Operation)},
 		{Key: "fhirhub-version", Value: []byte(strconv.FormatInt(c.Version, 10))},
+		{Key: HeaderTenant, Value: []byte(c.Tenant)},
 	}}, nil
 }

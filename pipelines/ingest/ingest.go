@@ -81,6 +81,9 @@ type Config struct {
 	// Patient to the survivor in its one transaction (see merge.go); a
 	// merge needing more fails permanently, naming the limit.
 	MaxRepoint int
+	// Tenants maps each message's sending facility to the tenant it is
+	// written to; nil writes every message to the default tenant.
+	Tenants Tenants
 	// Map maps a message (nil: mappings.Map).
 	Map    func(*hl7v2.Message, mappings.Options) (fhir.Object, error)
 	Logger *slog.Logger
@@ -262,6 +265,13 @@ func (p *Pipeline) handle(ctx context.Context, rec kafka.Record) error {
 // others are transient. The --ack=after-commit MLLP mode calls it before
 // answering; the pipeline calls it for each record.
 func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
+	if p.cfg.Tenants != nil {
+		tenant, ok := p.cfg.Tenants.Of(msg.SendingFacility)
+		if !ok {
+			return &permanentError{msg.ID, errors.New("tenant: the sending facility (MSH-4) is mapped to no tenant")}
+		}
+		ctx = store.WithScope(ctx, store.Scope{Tenant: tenant})
+	}
 	parsed, err := hl7v2.Parse(msg.Raw)
 	if err != nil {
 		return &permanentError{msg.ID, fmt.Errorf("parse: %w", err)}

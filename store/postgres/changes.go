@@ -80,7 +80,7 @@ func (s *Store) PublishChanges(ctx context.Context, limit, maxContent int, publi
 			return nil
 		}
 		rows, err := tx.Query(ctx, `SELECT o.seq, o.type, o.id, o.version, o.operation, o.compartment, o.at,
-				CASE WHEN length(h.content) <= $2 THEN h.content END
+				CASE WHEN length(h.content) <= $2 THEN h.content END, coalesce(h.tenant, ''), coalesce(h.facility, '')
 			FROM outbox o LEFT JOIN resource_history h ON h.rid = o.rid AND h.version = o.version
 			ORDER BY o.seq LIMIT $1`, limit, maxContent)
 		if err != nil {
@@ -91,7 +91,7 @@ func (s *Store) PublishChanges(ctx context.Context, limit, maxContent int, publi
 		for rows.Next() {
 			var c store.Change
 			var content *string
-			if err := rows.Scan(&c.Seq, &c.Type, &c.ID, &c.Version, &c.Operation, &c.Compartment, &c.Time, &content); err != nil {
+			if err := rows.Scan(&c.Seq, &c.Type, &c.ID, &c.Version, &c.Operation, &c.Compartment, &c.Time, &content, &c.Tenant, &c.Facility); err != nil {
 				rows.Close()
 				return err
 			}

@@ -63,7 +63,7 @@ func (g *createGroup) create(ctx context.Context, s *Store, v *version1) (*store
 		b, leader = &createBatch{done: make(chan struct{})}, true
 		g.open = b
 	}
-	if !b.b.addVersion1(v) { // a concurrent create of the same id
+	if !b.b.add(v) { // a concurrent create of the same id
 		g.mu.Unlock()
 		return nil, fmt.Errorf("postgres: create %s: %w", v.res.Reference(), store.ErrVersionConflict)
 	}
@@ -129,7 +129,7 @@ func (b *createBatch) write(ctx context.Context, s *Store) {
 	}
 	for i, v := range b.versions {
 		var one insertBatch
-		one.addVersion1(v)
+		one.add(v)
 		if err := one.exec(ctx, s.pool); err != nil {
 			b.errs[i] = fmt.Errorf("postgres: insert: %w", err)
 		}

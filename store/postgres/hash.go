@@ -21,3 +21,16 @@ func key(parts ...string) int64 {
 
 // paramKey is the key of search parameter code on resource type typ.
 func paramKey(typ, code string) int64 { return key(typ, code) }
+
+// hashType is the resource-type part of the index keys of a tenant's
+// resources: the type itself for the default tenant "" (so that its keys
+// are those written before tenants existed), else "tenant/Type". Every
+// key hashes it first, so the keys of two tenants never coincide unless
+// their hashes collide, and a search by keys alone stays in its tenant.
+// A tenant id cannot contain "/" (it is a FHIR id), nor a type.
+func hashType(tenant, typ string) string {
+	if tenant == "" {
+		return typ
+	}
+	return tenant + "/" + typ
+}

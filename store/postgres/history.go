@@ -58,15 +58,25 @@ func (r reader) History(ctx context.Context, q store.HistoryQuery) (*store.Histo
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	sc := store.ScopeFrom(ctx)
 	if q.ID != "" {
 		var rid int64
-		err := r.q.QueryRow(ctx, "SELECT rid FROM resource WHERE type = $1 AND id = $2", q.Type, q.ID).Scan(&rid)
-		if err != nil {
+		var facility string
+		err := r.q.QueryRow(ctx, "SELECT rid, facility FROM resource WHERE tenant = $1 AND type = $2 AND id = $3",
+			sc.Tenant, q.Type, q.ID).Scan(&rid, &facility)
+		if err != nil || !sc.Sees(facility) {
 			return nil, fmt.Errorf("postgres: history %s/%s: %w", q.Type, q.ID, store.ErrNotFound)
 		}
 		where = append(where, "h.rid = "+arg(rid))
-	} else if q.Type != "" {
-		where = append(where, "h.type = "+arg(q.Type))
+	} else {
+		where = append(where, "h.tenant = "+arg(sc.Tenant))
+		if q.Type != "" {
+			where = append(where, "h.type = "+arg(q.Type))
+		}
+	}
+	if sc.Facility != "" {
+		// Versions of the caller's facility and shared ones.
+		where = append(where, "(h.facility = '' OR h.facility = "+arg(sc.Facility)+")")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "h.last_updated >= "+arg(q.Since))

@@ -44,6 +44,8 @@ func queueDeleteIndex(b queuer, rid int64) {
 const textSeparator = " \x1f "
 
 // queueInsertIndex adds one multi-row INSERT per non-empty value type to b.
+// typ is the hash type of the resource, hashType(tenant, resource type):
+// it is hashed into every key and used for nothing else.
 func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values) {
 	if n := len(v.Strings); n > 0 {
 		params, norms, exacts := make([]int64, n), make([]string, n), make([]string, n)

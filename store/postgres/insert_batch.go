@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/fhirhub/fhirhub/fhir/search"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -31,8 +30,9 @@ const maxPendingInserts = 250
 // batch; the statement maps k to the rid the resource insert returns.
 type insertBatch struct {
 	typs, ids, methods, contents, compartments []string
+	tenants, facilities                        []string
 	ats                                        []time.Time
-	seen                                       map[string]bool // Type/id of the gathered inserts
+	seen                                       map[string]bool // tenant/Type/id of the gathered inserts
 	parts                                      []*batchPart
 	byHead                                     map[string]*batchPart
 }
@@ -50,20 +50,23 @@ type batchPart struct {
 // Len returns the number of gathered inserts.
 func (b *insertBatch) Len() int { return len(b.typs) }
 
-// add gathers version 1 of typ/id; false when typ/id is gathered already.
-func (b *insertBatch) add(typ, id, method, content string, at time.Time, values *search.Values) bool {
+// add gathers version 1 of v; false when its tenant's typ/id is gathered
+// already.
+func (b *insertBatch) add(v *version1) bool {
 	if b.seen == nil {
 		b.seen = map[string]bool{}
 		b.byHead = map[string]*batchPart{}
 	}
-	ref := typ + "/" + id
+	typ, id := v.res.Type, v.res.ID
+	ref := v.scope.Tenant + "/" + typ + "/" + id
 	if b.seen[ref] {
 		return false
 	}
 	b.seen[ref] = true
-	b.typs, b.ids, b.methods, b.contents = append(b.typs, typ), append(b.ids, id), append(b.methods, method), append(b.contents, content)
-	b.ats, b.compartments = append(b.ats, at), append(b.compartments, patientCompartment(typ, id, values))
-	queueInsertIndex(batchQueuer{b, int64(len(b.typs))}, typ, 0, values)
+	b.typs, b.ids, b.methods, b.contents = append(b.typs, typ), append(b.ids, id), append(b.methods, v.res.Method), append(b.contents, string(v.res.Content))
+	b.tenants, b.facilities = append(b.tenants, v.scope.Tenant), append(b.facilities, v.facility)
+	b.ats, b.compartments = append(b.ats, v.res.LastUpdated), append(b.compartments, patientCompartment(typ, id, &v.values))
+	queueInsertIndex(batchQueuer{b, int64(len(b.typs))}, hashType(v.scope.Tenant, typ), 0, &v.values)
 	return true
 }
 
@@ -131,21 +134,21 @@ func splitIndexInsert(query string) (string, []string) {
 // tables it writes, in order (their heads, joined). There are few shapes.
 var batchStatements sync.Map
 
-// statement is the batch's statement: the resources as arrays $1-$6, then
+// statement is the batch's statement: the resources as arrays $1-$8, then
 // each part's arrays and its k array.
 func (b *insertBatch) statement() string {
 	var sql strings.Builder
-	sql.WriteString(`WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
-			WITH ORDINALITY AS u (type, id, at, content, method, compartment, k)),
-		r AS (INSERT INTO resource (type, id, version, last_updated, content)
-			SELECT type, id, 1, at, content FROM u ORDER BY k
-			ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id),
-		rk AS (SELECT r.rid, u.k FROM r JOIN u USING (type, id)),
-		h AS (INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
-			SELECT rk.rid, 1, u.type, u.id, u.at, u.method, u.content FROM rk JOIN u USING (k) ORDER BY k),
+	sql.WriteString(`WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+			WITH ORDINALITY AS u (type, id, at, content, method, compartment, tenant, facility, k)),
+		r AS (INSERT INTO resource (tenant, type, id, version, last_updated, content, facility)
+			SELECT tenant, type, id, 1, at, content, facility FROM u ORDER BY k
+			ON CONFLICT (tenant, type, id) DO NOTHING RETURNING rid, tenant, type, id),
+		rk AS (SELECT r.rid, u.k FROM r JOIN u USING (tenant, type, id)),
+		h AS (INSERT INTO resource_history (rid, version, tenant, type, id, last_updated, method, content, facility)
+			SELECT rk.rid, 1, u.tenant, u.type, u.id, u.at, u.method, u.content, u.facility FROM rk JOIN u USING (k) ORDER BY k),
 		o AS (INSERT INTO outbox (rid, type, id, version, operation, compartment, at)
 			SELECT rk.rid, u.type, u.id, 1, 'create', u.compartment, u.at FROM rk JOIN u USING (k) ORDER BY k)`)
-	n := 6
+	n := 8
 	for i, p := range b.parts {
 		var arrays, cols strings.Builder
 		for j, c := range p.casts {
@@ -185,7 +188,7 @@ func (b *insertBatch) write(ctx context.Context, q querier) (existing []int, err
 	if b.Len() == 0 {
 		return nil, nil
 	}
-	args := []any{b.typs, b.ids, b.ats, b.contents, b.methods, b.compartments}
+	args := []any{b.typs, b.ids, b.ats, b.contents, b.methods, b.compartments, b.tenants, b.facilities}
 	var shape strings.Builder
 	for _, p := range b.parts {
 		shape.WriteString(p.head)

@@ -13,7 +13,7 @@ import (
 const reindexBatch = 500
 
 // Reindex recomputes the index rows of every current resource of type typ
-// ("" for all types) with the store's Extractor, in batches of 500 per
+// ("" for all types), of every tenant, with the store's Extractor, in batches of 500 per
 // transaction, so that search parameters added since the resources were
 // written take effect. It returns the number of resources reindexed.
 // Writes that happen meanwhile index themselves and are not disturbed.
@@ -37,7 +37,7 @@ func (s *Store) reindexBatch(ctx context.Context, typ string, after int64) (int,
 	n := 0
 	var last int64
 	err := pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
-		sql := `SELECT rid, type, content FROM resource WHERE rid > $1 AND NOT deleted`
+		sql := `SELECT rid, tenant, type, content FROM resource WHERE rid > $1 AND NOT deleted`
 		args := []any{after}
 		if typ != "" {
 			sql += ` AND type = $2`
@@ -50,13 +50,14 @@ func (s *Store) reindexBatch(ctx context.Context, typ string, after int64) (int,
 		}
 		type row struct {
 			rid     int64
+			tenant  string
 			typ     string
 			content string
 		}
 		var batch []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.rid, &r.typ, &r.content); err != nil {
+			if err := rows.Scan(&r.rid, &r.tenant, &r.typ, &r.content); err != nil {
 				return err
 			}
 			batch = append(batch, r)
@@ -76,7 +77,7 @@ func (s *Store) reindexBatch(ctx context.Context, typ string, after int64) (int,
 			}
 			s.localReferences(&values)
 			queueDeleteIndex(b, r.rid)
-			queueInsertIndex(b, r.typ, r.rid, &values)
+			queueInsertIndex(b, hashType(r.tenant, r.typ), r.rid, &values)
 			last = r.rid
 		}
 		n = len(batch)

@@ -96,7 +96,7 @@ func includesOf(q *store.SearchQuery, iterating bool) []taggedInclude {
 // includeRows returns up to limit current resources that inc reaches from
 // sources and that are not in seen, in rid order.
 func (r reader) includeRows(ctx context.Context, inc taggedInclude, sources []source, seen []int64, limit int) ([]pageRow, error) {
-	b := &sqlBuilder{}
+	b := &sqlBuilder{scope: store.ScopeFrom(ctx)}
 	var conds []string
 	if inc.rev {
 		conds = b.revIncludeConds(inc.Include, sources)
@@ -107,6 +107,7 @@ func (r reader) includeRows(ctx context.Context, inc taggedInclude, sources []so
 		return nil, nil
 	}
 	conds = append(conds, "NOT t.deleted", "t.rid <> ALL("+b.arg(seen)+"::bigint[])")
+	conds = append(conds, b.inScope("t")...)
 	sql := "SELECT " + resourceRowCols("t") + " FROM resource t WHERE " + strings.Join(conds, " AND ") +
 		" ORDER BY t.rid LIMIT " + b.arg(limit)
 	rows, err := r.q.Query(ctx, sql, withMode(b.args)...)
@@ -144,7 +145,7 @@ func (b *sqlBuilder) includeConds(inc store.Include, sources []source) []string 
 	x := "x"
 	refs := []string{x + ".rid = ANY(" + b.arg(rids) + "::bigint[])"}
 	if inc.Param != "*" && inc.Param != "" {
-		refs = append(refs, x+".param = "+b.arg(paramKey(inc.SourceType, inc.Param)))
+		refs = append(refs, x+".param = "+b.arg(paramKey(b.hashType(inc.SourceType), inc.Param)))
 	}
 	if inc.TargetType != "" {
 		refs = append(refs, x+".target_type = "+b.arg(inc.TargetType))
@@ -174,7 +175,7 @@ func (b *sqlBuilder) revIncludeConds(inc store.Include, sources []source) []stri
 	if len(types) == 0 {
 		return nil
 	}
-	p := b.arg(paramKey(inc.SourceType, inc.Param))
+	p := b.arg(paramKey(b.hashType(inc.SourceType), inc.Param))
 	alts := make([]string, 0, len(types))
 	for _, typ := range types {
 		alts = append(alts, "x.param = "+p+" AND x.target_type = "+b.arg(typ)+" AND x.target_id = ANY("+b.arg(byType[typ])+"::text[])")

@@ -259,7 +259,7 @@ type pageRow struct {
 // searchPage selects one page of matches into res, with its cursors.
 // It returns the matches' rids, in the order of res.Matches.
 func (r reader) searchPage(ctx context.Context, b *sqlBuilder, m matchSet, q *store.SearchQuery, res *store.SearchResult) ([]int64, error) {
-	sc := scope{alias: drivingAlias, types: q.Types}
+	sc := b.scopeOf(drivingAlias, q.Types)
 	if q.Type != "" {
 		sc.types = []string{q.Type}
 	}

@@ -48,13 +48,13 @@ func (b *sqlBuilder) chainClause(c *store.Clause, sc scope) (string, error) {
 		return "", invalid("chained parameter %s needs a target type", c.Param)
 	}
 	t := b.alias("t")
-	inner, err := b.clause(&c.Chain.Clause, scope{alias: t, types: types})
+	inner, err := b.clause(&c.Chain.Clause, b.scopeOf(t, types))
 	if err != nil {
 		return "", err
 	}
 	x := b.indexAlias("f", sc)
 	targets := "(" + x + ".target_type, " + x + ".target_id) IN (SELECT " + t + ".type, " + t + ".id FROM resource " + t +
-		" WHERE " + b.eqAnyText(t+".type", types) + " AND NOT " + t + ".deleted AND " + inner + ")"
+		" WHERE " + strings.Join(append(b.inScope(t), b.eqAnyText(t+".type", types)), " AND ") + " AND NOT " + t + ".deleted AND " + inner + ")"
 	return b.inIndex(sc, "idx_reference", x, []string{b.paramCond(x, c.Param, sc), b.eqAnyText(x+".target_type", types), targets}, nil), nil
 }
 
@@ -69,16 +69,16 @@ func (b *sqlBuilder) hasClause(h *store.Has, sc scope) (string, error) {
 		return "", invalid("_has needs a resource type and a reference parameter")
 	}
 	src := b.alias("h")
-	inner, err := b.clause(&h.Clause, scope{alias: src, types: []string{h.Type}})
+	inner, err := b.clause(&h.Clause, b.scopeOf(src, []string{h.Type}))
 	if err != nil {
 		return "", err
 	}
 	x := b.alias("f")
 	conds := []string{
-		x + ".param = " + b.arg(paramKey(h.Type, h.RefParam)),
+		x + ".param = " + b.arg(paramKey(b.hashType(h.Type), h.RefParam)),
 		b.eqAnyText(x+".target_type", sc.types),
-		x + ".rid IN (SELECT " + src + ".rid FROM resource " + src + " WHERE " + src + ".type = " + b.arg(h.Type) +
-			" AND NOT " + src + ".deleted AND " + inner + ")",
+		x + ".rid IN (SELECT " + src + ".rid FROM resource " + src + " WHERE " + strings.Join(b.inScope(src), " AND ") +
+			" AND " + src + ".type = " + b.arg(h.Type) + " AND NOT " + src + ".deleted AND " + inner + ")",
 	}
 	return "(" + sc.col("type") + ", " + sc.col("id") + ") IN (SELECT " + x + ".target_type, " + x + ".target_id FROM idx_reference " +
 		x + " WHERE " + strings.Join(conds, " AND ") + ")", nil

@@ -173,10 +173,10 @@ type reader struct {
 
 const resourceCols = "version, last_updated, deleted, content"
 
-func scanResource(row pgx.Row, typ, id string) (*store.Resource, error) {
+func scanResource(row pgx.Row, typ, id string, extra ...any) (*store.Resource, error) {
 	r := &store.Resource{Type: typ, ID: id}
 	var content string
-	if err := row.Scan(&r.Version, &r.LastUpdated, &r.Deleted, &content); err != nil {
+	if err := row.Scan(append([]any{&r.Version, &r.LastUpdated, &r.Deleted, &content}, extra...)...); err != nil {
 		return nil, err
 	}
 	r.Content = []byte(content)
@@ -185,8 +185,13 @@ func scanResource(row pgx.Row, typ, id string) (*store.Resource, error) {
 
 // Read implements store.Reader.
 func (r reader) Read(ctx context.Context, typ, id string) (*store.Resource, error) {
+	sc := store.ScopeFrom(ctx)
+	var facility string
 	res, err := scanResource(r.q.QueryRow(ctx,
-		"SELECT "+resourceCols+" FROM resource WHERE type = $1 AND id = $2", typ, id), typ, id)
+		"SELECT "+resourceCols+", facility FROM resource WHERE tenant = $1 AND type = $2 AND id = $3", sc.Tenant, typ, id), typ, id, &facility)
+	if err == nil && !sc.Sees(facility) {
+		err = pgx.ErrNoRows
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: read %s/%s: %w", typ, id, store.ErrNotFound)
 	}
@@ -204,10 +209,15 @@ func (r reader) Read(ctx context.Context, typ, id string) (*store.Resource, erro
 // VRead implements store.Reader.
 func (r reader) VRead(ctx context.Context, typ, id string, version int64) (*store.Resource, error) {
 	res := &store.Resource{Type: typ, ID: id, Version: version}
+	sc := store.ScopeFrom(ctx)
 	var content *string
-	err := r.q.QueryRow(ctx, `SELECT h.last_updated, h.deleted, h.method, h.content FROM resource_history h
-		WHERE h.rid = (SELECT rid FROM resource WHERE type = $1 AND id = $2) AND h.version = $3`, typ, id, version).
-		Scan(&res.LastUpdated, &res.Deleted, &res.Method, &content)
+	var facility string
+	err := r.q.QueryRow(ctx, `SELECT h.last_updated, h.deleted, h.method, h.content, h.facility FROM resource_history h
+		WHERE h.rid = (SELECT rid FROM resource WHERE tenant = $1 AND type = $2 AND id = $3) AND h.version = $4`, sc.Tenant, typ, id, version).
+		Scan(&res.LastUpdated, &res.Deleted, &res.Method, &content, &facility)
+	if err == nil && !sc.Sees(facility) {
+		err = pgx.ErrNoRows
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: vread %s/%s/_history/%d: %w", typ, id, version, store.ErrNotFound)
 	}
@@ -299,7 +309,7 @@ func (b errBatch) Tx() pgx.Tx                       { return nil }
 // statement that is its own transaction, together with concurrent
 // creates (see createGroup).
 func (s *Store) Create(ctx context.Context, obj fhir.Object) (*store.Resource, error) {
-	v, err := s.version1(fhir.ResourceType(obj), fhir.ResourceID(obj), obj, "POST")
+	v, err := s.version1(store.ScopeFrom(ctx), fhir.ResourceType(obj), fhir.ResourceID(obj), obj, "POST")
 	if err != nil {
 		return nil, err
 	}
@@ -311,9 +321,10 @@ func (s *Store) Create(ctx context.Context, obj fhir.Object) (*store.Resource, e
 // reads the array in order): one order for every transaction is what
 // keeps two that share locks from deadlocking.
 func (t *tx) Lock(ctx context.Context, names ...string) error {
+	tenant := store.ScopeFrom(ctx).Tenant
 	keys := make([]int64, len(names))
 	for i, n := range names {
-		keys[i] = key("lock", n)
+		keys[i] = key("lock", tenant, n)
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
@@ -338,7 +349,7 @@ func (t *tx) Lock(ctx context.Context, names ...string) error {
 // ErrVersionConflict) then, or at once when this transaction created it.
 func (t *tx) Create(ctx context.Context, obj fhir.Object, method string) (*store.Resource, error) {
 	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
-	res, ok, err := t.s.gather(&t.pending, typ, id, obj, method)
+	res, ok, err := t.s.gather(&t.pending, store.ScopeFrom(ctx), typ, id, obj, method)
 	if err != nil {
 		return nil, err
 	}
@@ -359,28 +370,34 @@ func (t *tx) insert(ctx context.Context, typ, id string, obj fhir.Object, method
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	return t.s.insertVersion1(ctx, t.raw, typ, id, obj, method)
+	return t.s.insertVersion1(ctx, t.raw, store.ScopeFrom(ctx), typ, id, obj, method)
 }
 
 // gather adds version 1 of obj to b and returns it; false when b has
 // Type/id already.
-func (s *Store) gather(b *insertBatch, typ, id string, obj fhir.Object, method string) (*store.Resource, bool, error) {
-	v, err := s.version1(typ, id, obj, method)
+func (s *Store) gather(b *insertBatch, sc store.Scope, typ, id string, obj fhir.Object, method string) (*store.Resource, bool, error) {
+	v, err := s.version1(sc, typ, id, obj, method)
 	if err != nil {
 		return nil, false, err
 	}
-	return v.res, b.addVersion1(v), nil
+	return v.res, b.add(v), nil
 }
 
 // version1 is version 1 of a resource with its index values, ready to
 // be gathered into an insertBatch.
 type version1 struct {
-	res    *store.Resource
-	values search.Values
+	res      *store.Resource
+	values   search.Values
+	scope    store.Scope
+	facility string
 }
 
 // version1 sets obj's version metadata and computes its index values.
-func (s *Store) version1(typ, id string, obj fhir.Object, method string) (*version1, error) {
+func (s *Store) version1(sc store.Scope, typ, id string, obj fhir.Object, method string) (*version1, error) {
+	facility, err := writeFacility(sc, obj, nil)
+	if err != nil {
+		return nil, err
+	}
 	values, err := s.cfg.Extractor.Extract(obj)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: index %s: %w", typ, err)
@@ -389,22 +406,40 @@ func (s *Store) version1(typ, id string, obj fhir.Object, method string) (*versi
 	fhir.SetMeta(obj, "1", now)
 	s.localReferences(&values)
 	return &version1{
-		res:    &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: fhir.MarshalJSON(obj)},
-		values: values,
+		res:      &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: fhir.MarshalJSON(obj)},
+		values:   values,
+		scope:    sc,
+		facility: facility,
 	}, nil
 }
 
-// addVersion1 gathers v; false when b has its Type/id already.
-func (b *insertBatch) addVersion1(v *version1) bool {
-	return b.add(v.res.Type, v.res.ID, v.res.Method, string(v.res.Content), v.res.LastUpdated, &v.values)
+// writeFacility returns the facility of a version of obj written in scope
+// sc over a current version tagged cur (cur nil for a new resource). A
+// caller confined to a facility writes in it: a new resource, and one of
+// that facility, is tagged with it unless obj carries a tag, which must
+// then be that facility; a shared (untagged) resource stays shared. A
+// tenant-wide caller writes what obj says.
+func writeFacility(sc store.Scope, obj fhir.Object, cur *string) (string, error) {
+	f := store.FacilityOf(obj)
+	if sc.Facility == "" {
+		return f, nil
+	}
+	if f != "" && f != sc.Facility {
+		return "", fhir.Errorf(fhir.IssueForbidden, "the resource is tagged with another facility than the caller's").At("meta.tag")
+	}
+	if f == "" && (cur == nil || *cur == sc.Facility) {
+		store.TagFacility(obj, sc.Facility)
+		f = sc.Facility
+	}
+	return f, nil
 }
 
 // insertVersion1 writes obj as version 1 (resource, history, outbox and
 // index rows in one statement, see insertBatch); nil, nil when Type/id
 // exists.
-func (s *Store) insertVersion1(ctx context.Context, q querier, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
+func (s *Store) insertVersion1(ctx context.Context, q querier, sc store.Scope, typ, id string, obj fhir.Object, method string) (*store.Resource, error) {
 	var b insertBatch
-	res, _, err := s.gather(&b, typ, id, obj, method)
+	res, _, err := s.gather(&b, sc, typ, id, obj, method)
 	if err != nil {
 		return nil, err
 	}
@@ -423,6 +458,7 @@ type current struct {
 	lastUpdated time.Time
 	deleted     bool
 	content     string
+	facility    string
 }
 
 // lockCurrent returns the current row of Type/id locked for update, or nil.
@@ -434,8 +470,9 @@ func (t *tx) lockCurrent(ctx context.Context, typ, id string) (*current, error) 
 // locking clause.
 func (t *tx) current(ctx context.Context, typ, id, lock string) (*current, error) {
 	c := &current{}
-	err := t.q.QueryRow(ctx, `SELECT rid, version, last_updated, deleted, content FROM resource
-		WHERE type = $1 AND id = $2`+lock, typ, id).Scan(&c.rid, &c.version, &c.lastUpdated, &c.deleted, &c.content)
+	err := t.q.QueryRow(ctx, `SELECT rid, version, last_updated, deleted, content, facility FROM resource
+		WHERE tenant = $1 AND type = $2 AND id = $3`+lock, store.ScopeFrom(ctx).Tenant, typ, id).
+		Scan(&c.rid, &c.version, &c.lastUpdated, &c.deleted, &c.content, &c.facility)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -455,7 +492,8 @@ func (t *tx) current(ctx context.Context, typ, id, lock string) (*current, error
 func (t *tx) unchanged(ctx context.Context, obj fhir.Object, ifVersion int64, method string) (res *store.Resource, missing bool, err error) {
 	typ, id := fhir.ResourceType(obj), fhir.ResourceID(obj)
 	cur, err := t.current(ctx, typ, id, "")
-	if err != nil || cur == nil || cur.deleted || (ifVersion > 0 && ifVersion != cur.version) {
+	if err != nil || cur == nil || cur.deleted || (ifVersion > 0 && ifVersion != cur.version) ||
+		!store.ScopeFrom(ctx).Sees(cur.facility) {
 		return nil, cur == nil && err == nil, err
 	}
 	// The version metadata Put sets again when it writes.
@@ -497,6 +535,14 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 		}
 		// A concurrent transaction created it first: lock that row.
 	}
+	sc := store.ScopeFrom(ctx)
+	if !sc.Sees(cur.facility) {
+		return nil, false, fhir.Errorf(fhir.IssueForbidden, "%s/%s belongs to another facility than the caller's", typ, id)
+	}
+	facility, err := writeFacility(sc, obj, &cur.facility)
+	if err != nil {
+		return nil, false, err
+	}
 	if ifVersion > 0 && ifVersion != cur.version {
 		return nil, false, fmt.Errorf("postgres: update %s/%s: expected version %d, current %d: %w",
 			typ, id, ifVersion, cur.version, store.ErrVersionConflict)
@@ -518,15 +564,15 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 	fhir.SetMeta(obj, strconv.FormatInt(version, 10), now)
 	content := fhir.MarshalJSON(obj)
 	w := &writeStatement{rid: cur.rid}
-	w.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = false, content = $4 WHERE rid = $1`,
-		cur.rid, version, now, string(content))
-	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, content)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, cur.rid, version, typ, id, now, method, string(content))
+	w.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = false, content = $4, facility = $5 WHERE rid = $1`,
+		cur.rid, version, now, string(content), facility)
+	w.Queue(`INSERT INTO resource_history (rid, version, tenant, type, id, last_updated, method, content, facility)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, cur.rid, version, sc.Tenant, typ, id, now, method, string(content), facility)
 	if !cur.deleted {
 		queueDeleteIndex(w, cur.rid)
 	}
 	t.s.localReferences(&values)
-	queueInsertIndex(w, typ, cur.rid, &values)
+	queueInsertIndex(w, hashType(sc.Tenant, typ), cur.rid, &values)
 	op := "update"
 	if cur.deleted {
 		op = "create"
@@ -544,7 +590,8 @@ func (t *tx) Delete(ctx context.Context, typ, id string, ifVersion int64) (*stor
 	if err != nil {
 		return nil, err
 	}
-	if cur == nil {
+	sc := store.ScopeFrom(ctx)
+	if cur == nil || !sc.Sees(cur.facility) {
 		return nil, fmt.Errorf("postgres: delete %s/%s: %w", typ, id, store.ErrNotFound)
 	}
 	if ifVersion > 0 && ifVersion != cur.version {
@@ -559,8 +606,8 @@ func (t *tx) Delete(ctx context.Context, typ, id string, ifVersion int64) (*stor
 	w := &writeStatement{rid: cur.rid}
 	w.Queue(`UPDATE resource SET version = $2, last_updated = $3, deleted = true, content = '' WHERE rid = $1`,
 		cur.rid, version, now)
-	w.Queue(`INSERT INTO resource_history (rid, version, type, id, last_updated, method, deleted)
-		VALUES ($1, $2, $3, $4, $5, 'DELETE', true)`, cur.rid, version, typ, id, now)
+	w.Queue(`INSERT INTO resource_history (rid, version, tenant, type, id, last_updated, method, deleted, facility)
+		VALUES ($1, $2, $3, $4, $5, $6, 'DELETE', true, $7)`, cur.rid, version, sc.Tenant, typ, id, now, cur.facility)
 	queueDeleteIndex(w, cur.rid)
 	queueOutbox(w, cur.rid, typ, id, version, "delete", t.s.compartmentOf(typ, id, cur.content), now)
 	if err := w.exec(ctx, t.q); err != nil {
