@@ -200,6 +200,9 @@ func serve(ctx context.Context, args []string) error {
 
 	ocfg := changes.DefaultConfig()
 	ocfg.Feed, ocfg.Publisher, ocfg.Logger = st, producer, log
+	ocfg.EnsureTopic = func(ctx context.Context, topic string) error {
+		return kafka.EnsureTopics(ctx, kcfg, kafka.TopicSpec{Name: topic, Partitions: cfg.KafkaPartitions})
+	}
 	outbox, err := changes.New(ocfg)
 	if err != nil {
 		return err

@@ -6,15 +6,23 @@
 // the event id (Type/id/_history/version) is stable, so consumers drop
 // repeats. Several processes may run it on one database; one publishes at
 // a time.
+//
+// Each tenant's events go to a topic of its own, Topic + "." + tenant
+// (the default tenant's to Topic), so that an integrator of one tenant can
+// be granted that topic alone (Kafka ACLs) and never reads another
+// tenant's changes; the topic is created when its tenant's first event is
+// published.
 package changes
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/fhirhub/fhirhub/adapters/kafka"
@@ -32,8 +40,13 @@ type Config struct {
 	Feed store.ChangeFeed
 	// Publisher publishes the events; required.
 	Publisher Publisher
-	// Topic is where events go (kafka.TopicFHIRChanges).
+	// Topic is where the default tenant's events go
+	// (kafka.TopicFHIRChanges); other tenants' go to TopicOf(Topic, tenant).
 	Topic string
+	// EnsureTopic creates a tenant's topic if it does not exist, before
+	// its first event is published (nil: the cluster creates topics on
+	// first use, or they are created beforehand).
+	EnsureTopic func(ctx context.Context, topic string) error
 	// Batch bounds the changes published at once.
 	Batch int
 	// Interval is how long to wait when the outbox was empty.
@@ -58,8 +71,19 @@ func DefaultConfig() Config {
 
 // Outbox publishes changes until its Run's ctx is cancelled.
 type Outbox struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	ensured sync.Map // topics EnsureTopic created
+}
+
+// TopicOf returns the topic of tenant's change events: topic for the
+// default tenant "", topic + "." + tenant for others (a tenant is a FHIR
+// id, whose characters are all valid in a topic name).
+func TopicOf(topic, tenant string) string {
+	if tenant == "" {
+		return topic
+	}
+	return topic + "." + tenant
 }
 
 // New checks cfg and returns the publisher.
@@ -121,7 +145,11 @@ func (o *Outbox) publish(ctx context.Context, cs []store.Change) error {
 		if slices.Contains(o.cfg.Skip, cs[i].Type) {
 			continue
 		}
-		rec, err := Record(o.cfg.Topic, &cs[i])
+		topic := TopicOf(o.cfg.Topic, cs[i].Tenant)
+		if err := o.ensure(ctx, topic); err != nil {
+			return err
+		}
+		rec, err := Record(topic, &cs[i])
 		if err != nil {
 			return err
 		}
@@ -131,6 +159,21 @@ func (o *Outbox) publish(ctx context.Context, cs []store.Change) error {
 		return nil
 	}
 	return o.cfg.Publisher.Publish(ctx, recs...)
+}
+
+// ensure creates a tenant's topic once per process (EnsureTopic).
+func (o *Outbox) ensure(ctx context.Context, topic string) error {
+	if o.cfg.EnsureTopic == nil || topic == o.cfg.Topic {
+		return nil
+	}
+	if _, ok := o.ensured.Load(topic); ok {
+		return nil
+	}
+	if err := o.cfg.EnsureTopic(ctx, topic); err != nil {
+		return fmt.Errorf("changes: topic %s: %w", topic, err)
+	}
+	o.ensured.Store(topic, true)
+	return nil
 }
 
 // Event is the JSON value of a fhir.changes record.

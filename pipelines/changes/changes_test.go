@@ -131,3 +131,68 @@ func TestAuditEventsAreNotPublished(t *testing.T) {
 	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left))
 	assert.Zero(t, left, "the AuditEvent's change left the outbox too")
 }
+
+// TestTenantsHaveTopicsOfTheirOwn: each tenant's changes go to a topic
+// of its own, created with its first event, and only there; the default
+// tenant's stay on the base topic.
+func TestTenantsHaveTopicsOfTheirOwn(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.Store(t)
+	kcfg := kafkatest.Config(kafkatest.Brokers(t))
+	topic := kafkatest.Topic(t, kcfg, "changes", 2)
+	producer, err := kafka.NewProducer(kcfg)
+	require.NoError(t, err)
+	defer producer.Close()
+
+	for i, tenant := range []string{"", "acme", "bravo", "acme"} {
+		in := store.WithScope(ctx, store.Scope{Tenant: tenant})
+		_, err := s.Create(in, obj(t, fmt.Sprintf(`{"resourceType":"Organization","id":"org%d","name":"Lab %s"}`, i, tenant)))
+		require.NoError(t, err)
+	}
+	var ensured []string
+	cfg := changes.DefaultConfig()
+	cfg.Feed, cfg.Publisher, cfg.Topic, cfg.Interval = s, producer, topic, 10*time.Millisecond
+	cfg.EnsureTopic = func(ctx context.Context, name string) error {
+		ensured = append(ensured, name)
+		return kafka.EnsureTopics(ctx, kcfg, kafka.TopicSpec{Name: name, Partitions: 2})
+	}
+	o, err := changes.New(cfg)
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = o.Run(runCtx); close(done) }()
+	byTopic := map[string][]changes.Event{}
+	for _, c := range []struct {
+		tenant string
+		n      int
+	}{{"", 1}, {"acme", 2}, {"bravo", 1}} {
+		name := changes.TopicOf(topic, c.tenant)
+		for _, r := range kafkatest.Consume(t, kcfg, name, c.n) {
+			var ev changes.Event
+			require.NoError(t, json.Unmarshal(r.Value, &ev))
+			byTopic[name] = append(byTopic[name], ev)
+			assert.Equal(t, c.tenant, string(headerOf(r, changes.HeaderTenant)))
+		}
+	}
+	cancel()
+	<-done
+	assert.ElementsMatch(t, []string{topic + ".acme", topic + ".bravo"}, ensured, "each tenant's topic is created once")
+	for name, evs := range byTopic {
+		for _, ev := range evs {
+			assert.Equal(t, name, changes.TopicOf(topic, ev.Tenant), "event %s on the wrong topic", ev.ID)
+			assert.Contains(t, string(ev.Resource), "Lab "+ev.Tenant)
+		}
+	}
+	var left int
+	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left))
+	assert.Zero(t, left)
+}
+
+func headerOf(r kafka.Record, key string) []byte {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return h.Value
+		}
+	}
+	return nil
+}
