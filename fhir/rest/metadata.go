@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/store"
 )
 
 // metadata: GET [base]/metadata, the CapabilityStatement generated (per
@@ -107,7 +108,9 @@ func (a *API) capabilityStatement() fhir.Object {
 func (a *API) security() fhir.Object {
 	description := "Every interaction but /metadata and /.well-known/smart-configuration needs a bearer token; " +
 		"SMART v2 (and v1) scopes and the token's role together decide what it may do; patient/ scopes confine " +
-		"reads, searches and writes to the token's patient's compartment."
+		"reads, searches and writes to the token's patient's compartment. Every interaction stays in the " +
+		"token's tenant (another tenant's resources are not found) and, with a facility claim, in that facility " +
+		"and the tenant's untagged resources (meta.tag " + store.FacilitySystem + ")."
 	if a.cfg.Audit != nil {
 		description += " Every interaction, and each entry of a batch or transaction, is recorded as an AuditEvent " +
 			"(readable with the admin role)."
