@@ -24,6 +24,8 @@ const clockTick = 10 * time.Millisecond
 type cpuMeter struct {
 	postmaster int
 	self, pg   time.Duration
+	pool       *pgxpool.Pool
+	walStart   string // pg_current_wal_insert_lsn() at start, "" when unknown
 }
 
 // startCPU reads the CPU times now.
@@ -35,8 +37,27 @@ func startCPU(ctx context.Context, pool *pgxpool.Pool) *cpuMeter {
 			m.postmaster = ppid
 		}
 	}
+	if err := pool.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&m.walStart); err != nil {
+		m.walStart = ""
+	}
+	m.pool = pool
 	m.self, m.pg = selfCPU(), serverCPU(m.postmaster)
 	return m
+}
+
+// walPerOp returns the bytes of WAL written per operation since
+// startCPU (negative when unknown): what the server wrote for each
+// operation's rows and index entries, a figure that other load on the
+// machine does not change at all.
+func (m *cpuMeter) walPerOp(ctx context.Context, n int) float64 {
+	if m.walStart == "" || n == 0 {
+		return -1
+	}
+	var bytes float64
+	if err := m.pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::float8`, m.walStart).Scan(&bytes); err != nil {
+		return -1
+	}
+	return bytes / float64(n)
 }
 
 // stop returns the CPU time used since startCPU by this process and by

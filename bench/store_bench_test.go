@@ -75,10 +75,12 @@ func BenchmarkCreate16(b *testing.B) {
 	b.StopTimer()
 	rate := float64(b.N) / time.Since(start).Seconds()
 	goUS, pgUS := cpu.perOp(b.N)
+	wal := cpu.walPerOp(context.Background(), b.N)
 	baseline := copyBaseline(b, s, docs[:min(b.N, len(docs))])
 	b.ReportMetric(rate, "creates/s")
 	report("create over HTTP, 16 clients: %.0f resources/s; COPY baseline %.0f rows/s; ratio %.2f (target >= 3000/s)", rate, baseline, rate/baseline)
-	report("  CPU per create: %.0f us Go (server and client), %.0f us PostgreSQL: at most %.0f/s on 2 cores", goUS, pgUS, 2e6/(goUS+pgUS))
+	report("  CPU per create: %.0f us Go (server and client), %.0f us PostgreSQL: at most %.0f/s on 2 cores; WAL %.0f bytes per create (resource %d bytes)",
+		goUS, pgUS, 2e6/(goUS+pgUS), wal, len(docs[0]))
 }
 
 // BenchmarkTransactionIngest loads the Synthea patient transaction bundles
@@ -130,11 +132,13 @@ func BenchmarkTransactionIngest(b *testing.B) {
 		rate := float64(total) / time.Since(start).Seconds()
 		b.StopTimer()
 		goUS, pgUS := cpu.perOp(total)
+		wal := cpu.walPerOp(context.Background(), total)
 		baseline := copyBaseline(b, s, resources)
 		b.ReportMetric(rate, "resources/s")
 		report("transaction ingest of %d Synthea resources (4 clients): %.0f resources/s; COPY baseline %.0f rows/s; ratio %.2f (target >= 3000/s)",
 			total, rate, baseline, rate/baseline)
-		report("  CPU per resource: %.0f us Go (server and client), %.0f us PostgreSQL: at most %.0f/s on 2 cores", goUS, pgUS, 2e6/(goUS+pgUS))
+		report("  CPU per resource: %.0f us Go (server and client), %.0f us PostgreSQL: at most %.0f/s on 2 cores; WAL %.0f bytes per resource",
+			goUS, pgUS, 2e6/(goUS+pgUS), wal)
 	}
 }
 

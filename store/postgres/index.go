@@ -177,7 +177,11 @@ func queueInsertComposites(b queuer, typ string, rid int64, cs []search.Composit
 			continue
 		}
 		first, ok := c.Parts[0].(search.Token)
-		if !ok {
+		if !ok || first.Code == "" {
+			// A search names the first component's code, so a composite
+			// whose first part has none (a CodeableConcept.text) is
+			// never found: it would cost two rows and four index
+			// entries for nothing.
 			continue
 		}
 		var h2 int64
