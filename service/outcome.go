@@ -12,9 +12,26 @@ import (
 func OperationOutcome(err error) fhir.Object {
 	fe := fhir.AsError(err)
 	if fe == nil {
-		fe = &fhir.Error{Code: fhir.IssueException, Message: internalMessage(err)}
+		fe = &fhir.Error{Code: issueCode(err), Message: internalMessage(err)}
 	}
 	return OutcomeOf(fe.Issues()...)
+}
+
+// issueCode returns the issue type of an error that is not a *fhir.Error
+// (store sentinels, timeouts): what its status means, exception for
+// internal errors.
+func issueCode(err error) fhir.IssueType {
+	switch Status(err) {
+	case 404:
+		return fhir.IssueNotFound
+	case 410:
+		return fhir.IssueDeleted
+	case 409, 412:
+		return fhir.IssueConflict
+	case 503:
+		return fhir.IssueTimeout
+	}
+	return fhir.IssueException
 }
 
 func internalMessage(err error) string {

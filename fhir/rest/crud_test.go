@@ -51,7 +51,9 @@ func TestCreateReadVersioning(t *testing.T) {
 	require.Equal(t, http.StatusOK, v1.status)
 	assert.Equal(t, "female", v1.str("gender"))
 	assert.Equal(t, "male", s.do("GET", "/Patient/"+id, nil).str("gender"))
-	assert.Equal(t, http.StatusNotFound, s.do("GET", "/Patient/"+id+"/_history/9", nil).status)
+	missing := s.do("GET", "/Patient/"+id+"/_history/9", nil)
+	assert.Equal(t, http.StatusNotFound, missing.status)
+	assert.Equal(t, "not-found", missing.str("issue", "0", "code"))
 
 	// The same content again makes no new version.
 	same := s.do("PUT", "/Patient/"+id, p)
@@ -64,6 +66,7 @@ func TestCreateReadVersioning(t *testing.T) {
 	gone := s.do("GET", "/Patient/"+id, nil)
 	assert.Equal(t, http.StatusGone, gone.status)
 	assert.Equal(t, "OperationOutcome", gone.str("resourceType"))
+	assert.Equal(t, "deleted", gone.str("issue", "0", "code"))
 	assert.Equal(t, http.StatusOK, s.do("GET", "/Patient/"+id+"/_history/2", nil).status)
 	assert.Equal(t, http.StatusGone, s.do("GET", "/Patient/"+id+"/_history/3", nil).status)
 	assert.Equal(t, http.StatusNoContent, s.do("DELETE", "/Patient/"+id, nil).status, "deleting again is fine")

@@ -99,6 +99,7 @@ func TestTenantIsolation(t *testing.T) {
 			h := append([]string{"Authorization", "Bearer " + b}, c.headers...)
 			res := s.do(c.method, c.path, c.body, h...)
 			assert.Equal(t, http.StatusNotFound, res.status, "%s: %s", c.name, res.raw)
+			assert.Equal(t, "not-found", issueCode(res), c.name)
 		}
 		// $validate of an instance answers the same for another tenant's
 		// id as for an id that exists nowhere.
