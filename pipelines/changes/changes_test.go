@@ -15,6 +15,7 @@ import (
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/pipelines/changes"
 	"github.com/fhirhub/fhirhub/store"
+	"github.com/fhirhub/fhirhub/store/postgres"
 	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
 
@@ -27,16 +28,24 @@ func obj(t *testing.T, s string) fhir.Object {
 	return v.(fhir.Object)
 }
 
-func TestChangesArePublishedInOrderOnce(t *testing.T) {
-	ctx := context.Background()
+// setup returns a store, the test broker, a topic of its own with
+// partitions, and a producer.
+func setup(t *testing.T, partitions int) (*postgres.Store, kafka.Config, string, *kafka.Producer) {
+	t.Helper()
 	s := pgtest.Store(t)
 	kcfg := kafkatest.Config(kafkatest.Brokers(t))
-	topic := kafkatest.Topic(t, kcfg, "changes", 3)
+	topic := kafkatest.Topic(t, kcfg, "changes", partitions)
 	producer, err := kafka.NewProducer(kcfg)
 	require.NoError(t, err)
-	defer producer.Close()
+	t.Cleanup(func() { _ = producer.Close() })
+	return s, kcfg, topic, producer
+}
 
-	_, err = s.Create(ctx, obj(t, `{"resourceType":"Patient","id":"p1","name":[{"family":"Dlamini"}]}`))
+func TestChangesArePublishedInOrderOnce(t *testing.T) {
+	ctx := context.Background()
+	s, kcfg, topic, producer := setup(t, 3)
+
+	_, err := s.Create(ctx, obj(t, `{"resourceType":"Patient","id":"p1","name":[{"family":"Dlamini"}]}`))
 	require.NoError(t, err)
 	for i := range 3 {
 		_, err = s.Create(ctx, obj(t, fmt.Sprintf(`{"resourceType":"Observation","id":"o%d","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}}`, i)))
@@ -103,14 +112,9 @@ func TestChangesArePublishedInOrderOnce(t *testing.T) {
 // without reaching fhir.changes.
 func TestAuditEventsAreNotPublished(t *testing.T) {
 	ctx := context.Background()
-	s := pgtest.Store(t)
-	kcfg := kafkatest.Config(kafkatest.Brokers(t))
-	topic := kafkatest.Topic(t, kcfg, "changes", 1)
-	producer, err := kafka.NewProducer(kcfg)
-	require.NoError(t, err)
-	defer producer.Close()
+	s, kcfg, topic, producer := setup(t, 1)
 
-	_, err = s.Create(ctx, obj(t, `{"resourceType":"AuditEvent","id":"a1","type":{"code":"rest"},"recorded":"2026-11-02T08:00:00Z",`+
+	_, err := s.Create(ctx, obj(t, `{"resourceType":"AuditEvent","id":"a1","type":{"code":"rest"},"recorded":"2026-11-02T08:00:00Z",`+
 		`"agent":[{"requestor":true}],"source":{"observer":{"display":"fhirhub"}}}`))
 	require.NoError(t, err)
 	_, err = s.Create(ctx, obj(t, `{"resourceType":"Organization","id":"org1","name":"Lab"}`))
@@ -137,12 +141,7 @@ func TestAuditEventsAreNotPublished(t *testing.T) {
 // tenant's stay on the base topic.
 func TestTenantsHaveTopicsOfTheirOwn(t *testing.T) {
 	ctx := context.Background()
-	s := pgtest.Store(t)
-	kcfg := kafkatest.Config(kafkatest.Brokers(t))
-	topic := kafkatest.Topic(t, kcfg, "changes", 2)
-	producer, err := kafka.NewProducer(kcfg)
-	require.NoError(t, err)
-	defer producer.Close()
+	s, kcfg, topic, producer := setup(t, 2)
 
 	for i, tenant := range []string{"", "acme", "bravo", "acme"} {
 		in := store.WithScope(ctx, store.Scope{Tenant: tenant})
