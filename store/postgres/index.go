@@ -56,12 +56,11 @@ func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values) {
 			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])`, rid, params, norms, exacts)
 	}
 	if n := len(v.Tokens); n > 0 {
-		params, hc, hsc, hs := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		params, hc, hs := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 		systems, codes, displays := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		add := func(param, system, code, display string) {
 			params = append(params, paramKey(typ, param))
 			hc = append(hc, tokenCodeKey(typ, param, code))
-			hsc = append(hsc, tokenSysCodeKey(typ, param, system, code))
 			hs = append(hs, tokenSysKey(typ, param, system))
 			systems, codes, displays = append(systems, system), append(codes, code), append(displays, normalize(display))
 		}
@@ -94,9 +93,9 @@ func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values) {
 			}
 			add(t.Param, "", "", t.Display)
 		}
-		b.Queue(`INSERT INTO idx_token (rid, param, h_code, h_sys_code, h_sys, system, code, display)
-			SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[])`,
-			rid, params, hc, hsc, hs, systems, codes, displays)
+		b.Queue(`INSERT INTO idx_token (rid, param, h_code, h_sys, system, code, display)
+			SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])`,
+			rid, params, hc, hs, systems, codes, displays)
 	}
 	if n := len(v.Dates); n > 0 {
 		params, los, his := make([]int64, n), make([]time.Time, n), make([]time.Time, n)

@@ -227,7 +227,7 @@ func TestSearchExplain(t *testing.T) {
 	// the page's rows, and no node that reads every match first (a sort, a
 	// hash, a bitmap).
 	for _, s := range []struct{ query, index string }{
-		{"code=http://loinc.org|8480-6", "idx_token_sys_code"},
+		{"code=http://loinc.org|8480-6", "idx_token_code"},
 		{"code=8867-4", "idx_token_code"},
 	} {
 		t.Run("walk/Observation?"+s.query, func(t *testing.T) {

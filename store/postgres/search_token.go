@@ -6,9 +6,11 @@ import (
 
 // tokenClause is a token search (R4 search.html#token): "code",
 // "system|code", "|code" (no system) and "system|", matched through the
-// h_code, h_sys_code and h_sys hashes that index.go writes, with the text
-// columns compared as well so that a hash collision cannot produce a
-// match. :not is NOT EXISTS of a matching row (so resources without the
+// h_code and h_sys hashes that index.go writes, with the text columns
+// compared as well so that a hash collision cannot produce a match: a
+// code with its system is found through the code's hash and the system
+// beside it in the index (idx_token_code includes system and code), as
+// few codes recur in other systems of one parameter. :not is NOT EXISTS of a matching row (so resources without the
 // parameter match too, as the spec says); :text and :of-type are below.
 func (b *sqlBuilder) tokenClause(c *store.Clause, sc scope) (string, error) {
 	switch c.Modifier {
@@ -44,12 +46,16 @@ func (b *sqlBuilder) tokenValue(x, param string, sc scope, v *store.Value) strin
 		return b.eqAny(x+".h_sys", sc.hashes(func(t string) int64 { return tokenSysKey(t, param, v.System) })) +
 			" AND " + x + ".system = " + b.arg(v.System)
 	case v.HasSystem: // system|code or |code
-		return b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, param, v.System, v.Code) })) +
-			" AND " + x + ".system = " + b.arg(v.System) + " AND " + x + ".code = " + b.arg(v.Code)
+		return b.tokenCode(x, param, sc, v.Code) + " AND " + x + ".system = " + b.arg(v.System)
 	default:
-		return b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, param, v.Code) })) +
-			" AND " + x + ".code = " + b.arg(v.Code)
+		return b.tokenCode(x, param, sc, v.Code)
 	}
+}
+
+// tokenCode is the condition on idx_token row x for code, in any system.
+func (b *sqlBuilder) tokenCode(x, param string, sc scope, code string) string {
+	return b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, param, code) })) +
+		" AND " + x + ".code = " + b.arg(code)
 }
 
 // tokenTextClause is :text (search.html#modifiers): the normalised text of
@@ -82,8 +88,7 @@ func (b *sqlBuilder) ofTypeClause(c *store.Clause, sc scope) (string, error) {
 			return "", invalid("%s:of-type needs type-system|type-code|value", c.Param)
 		}
 		sys, code := v.Parts[0].System, ofTypeCode(v.Parts[0].Code, v.Parts[1].Code)
-		alts = append(alts, b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, param, sys, code) }))+
-			" AND "+x+".system = "+b.arg(sys)+" AND "+x+".code = "+b.arg(code))
+		alts = append(alts, b.tokenCode(x, param, sc, code)+" AND "+x+".system = "+b.arg(sys))
 	}
 	return b.inIndex(sc, "idx_token", x, nil, alts), nil
 }
