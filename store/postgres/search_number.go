@@ -24,9 +24,11 @@ func (b *sqlBuilder) numberClause(c *store.Clause, sc scope) (string, error) {
 }
 
 // quantityClause is a quantity search (R4 search.html#quantity) on
-// idx_quantity: "5.4|http://unitsofmeasure.org|mg" selects rows through
-// h_sys_code, "5.4||mg" through h_code (which matches the unit code, or
-// the unit text when there is no code), "5.4" through the parameter. Units
+// idx_quantity: "5.4||mg" selects rows through h_code (which matches the
+// unit code, or the unit text when there is no code),
+// "5.4|http://unitsofmeasure.org|mg" through h_code too, comparing
+// h_sys_code (included in that index) for the system, and "5.4" through
+// the parameter. Units
 // are compared as given: there is no UCUM conversion.
 func (b *sqlBuilder) quantityClause(c *store.Clause, sc scope) (string, error) {
 	if c.Modifier != "" {
@@ -39,7 +41,8 @@ func (b *sqlBuilder) quantityClause(c *store.Clause, sc scope) (string, error) {
 		var unit string
 		switch {
 		case v.UnitSystem != "" && v.UnitCode != "":
-			unit = b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, c.Param, v.UnitSystem, v.UnitCode) }))
+			unit = b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, c.Param, v.UnitCode) })) + " AND " +
+				b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, c.Param, v.UnitSystem, v.UnitCode) }))
 		case v.UnitCode != "":
 			unit = b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, c.Param, v.UnitCode) }))
 		default:
@@ -67,7 +70,7 @@ func (b *sqlBuilder) quantityClause(c *store.Clause, sc scope) (string, error) {
 //	ap  value within n ± 10% of |n| (search.html's recommended 10%)
 //
 // Redundant bounds on lo are added where they hold, so that the
-// (param|h_code|h_sys_code, lo, hi) indexes can bound their scan.
+// (param|h_code, lo, hi) indexes can bound their scan.
 func (b *sqlBuilder) numValue(value, lo, hi string, v *store.Value) (string, error) {
 	n := v.Number
 	if math.IsNaN(n) || math.IsInf(n, 0) {
