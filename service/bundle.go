@@ -331,28 +331,28 @@ func conditionalCriteria(entries []*entry) []*criterion {
 }
 
 // lockUnmatched resolves the criteria of the conditional entries before
-// any entry runs: it searches each once; takes, in one order, the locks of
-// those that match nothing (their entries may create); searches those
-// again, now that a transaction that held a lock has committed; and gives
-// each entry what its criteria matched. Invalid criteria are left to their
-// entry, which reports the error where it belongs.
+// any entry runs: it searches them (see matchAll); takes, in one order,
+// the locks of those that match nothing (their entries may create);
+// searches those again, now that a transaction that held a lock has
+// committed; and gives each entry what its criteria matched. Invalid
+// criteria are left to their entry, which reports the error where it
+// belongs.
 func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []*criterion) error {
+	found, err := s.matchAll(ctx, tx, conds)
+	if err != nil {
+		return err
+	}
 	var locks []string
 	var unmatched []*criterion
-	for _, c := range conds {
-		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)
-		if err != nil {
-			if fhir.AsError(err) != nil && ctx.Err() == nil {
-				continue
-			}
-			return err
-		}
-		if len(matches) == 0 {
+	for i, c := range conds {
+		switch {
+		case found[i].err != nil: // invalid
+		case len(found[i].matches) == 0:
 			locks = append(locks, c.locks...)
 			unmatched = append(unmatched, c)
-			continue
+		default:
+			c.resolve(found[i].matches)
 		}
-		c.resolve(matches)
 	}
 	if len(locks) == 0 {
 		return nil
@@ -360,12 +360,14 @@ func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []*crite
 	if err := tx.Lock(ctx, locks...); err != nil {
 		return err
 	}
-	for _, c := range unmatched {
-		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)
-		if err != nil {
-			return err
+	if found, err = s.matchAll(ctx, tx, unmatched); err != nil {
+		return err
+	}
+	for i, c := range unmatched {
+		if found[i].err != nil {
+			return found[i].err
 		}
-		c.resolve(matches)
+		c.resolve(found[i].matches)
 	}
 	return nil
 }

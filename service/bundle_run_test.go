@@ -77,6 +77,15 @@ func (t countingTx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, m
 	return t.Tx.Put(ctx, obj, ifVersion, method)
 }
 
+// ResolveIdentifiers passes on the store's resolution of identifiers
+// (store/postgres), which the service uses when the transaction has it.
+func (t countingTx) ResolveIdentifiers(ctx context.Context, types, systems, values []string, limit int) ([][]*store.Resource, error) {
+	t.calls.add("Resolve")
+	return t.Tx.(interface {
+		ResolveIdentifiers(ctx context.Context, types, systems, values []string, limit int) ([][]*store.Resource, error)
+	}).ResolveIdentifiers(ctx, types, systems, values, limit)
+}
+
 func (t countingTx) Lock(ctx context.Context, names ...string) error {
 	t.calls.add("Lock")
 	return t.Tx.Lock(ctx, names...)
@@ -120,8 +129,9 @@ func messageBundle(gender, value string) fhir.Object {
 	}}
 }
 
-// A transaction resolves each conditional criteria once before its
-// writes (and again under its lock when it matched nothing), then writes
+// A transaction resolves its conditional criteria before its writes, by
+// identifier with one statement (and again under their locks when they
+// matched nothing), then writes
 // from what it found: new resources are created without searching again,
 // a PATCH of a resource the transaction created or found is applied
 // without reading it back, and an entry that changes nothing writes
@@ -140,19 +150,19 @@ func TestTransactionResolvesCriteriaOnce(t *testing.T) {
 
 	_, err := svc.Bundle(ctx, messageBundle("female", "5.1"), service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Search": 6, "Lock": 1, "Create": 3}, c.take(),
-		"new data: three criteria searched, and again under one lock; three creates")
+	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Create": 3}, c.take(),
+		"new data: the three criteria resolved together, and again under one lock; three creates")
 	assert.EqualValues(t, 1, version("Patient", "identifier=urn:mrn|M-1"), "the PATCH restating the new patient made no version")
 
 	_, err = svc.Bundle(ctx, messageBundle("female", "5.1"), service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Search": 3}, c.take(), "the same message again: three searches, nothing read or written")
+	assert.Equal(t, map[string]int{"Resolve": 1}, c.take(), "the same message again: one resolution, nothing read or written")
 	assert.EqualValues(t, 1, version("Patient", "identifier=urn:mrn|M-1"))
 	assert.EqualValues(t, 1, version("Observation", "identifier=urn:obx|O-1"))
 
 	_, err = svc.Bundle(ctx, messageBundle("male", "5.3"), service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Search": 3, "Put": 2}, c.take(), "changed data: the patient and the result are written, nothing read first")
+	assert.Equal(t, map[string]int{"Resolve": 1, "Put": 2}, c.take(), "changed data: the patient and the result are written, nothing read first")
 	assert.EqualValues(t, 2, version("Patient", "identifier=urn:mrn|M-1&gender=male"))
 	assert.EqualValues(t, 2, version("Observation", "identifier=urn:obx|O-1&value-string=5.3"))
 }
@@ -169,7 +179,7 @@ func TestTransactionPatchesWhatItCreated(t *testing.T) {
 	}}
 	resp, err := svc.Bundle(ctx, bundle, service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Search": 2, "Lock": 1, "Create": 1, "Put": 1}, c.take())
+	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Create": 1, "Put": 1}, c.take())
 	entries := resp["entry"].([]any)
 	assert.Equal(t, "201 Created", entries[0].(fhir.Object)["response"].(fhir.Object)["status"])
 	assert.Equal(t, "200 OK", entries[1].(fhir.Object)["response"].(fhir.Object)["status"])
@@ -207,4 +217,56 @@ func TestTransactionEnsuresMatchingWhatAnEarlierEntryCreatedCreateOnce(t *testin
 	res, _, _, err = svc.Search(ctx, "Patient", url.Values{"_total": {"accurate"}})
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, res.Total, "the ensure whose value differs in case matches nothing and creates")
+}
+
+// Criteria resolved together match what each matches alone: a value
+// matches resources of the criteria's type only, alternatives match any
+// of their values, a value differing in case matches nothing, and
+// criteria matching several resources fail the transaction.
+func TestTransactionCriteriaResolvedTogetherMatchAsAlone(t *testing.T) {
+	ctx := context.Background()
+	svc, c := newCountingService(t)
+	ident := func(values ...string) []any {
+		var out []any
+		for _, v := range values {
+			out = append(out, fhir.Object{"system": "urn:id", "value": v})
+		}
+		return out
+	}
+	for _, r := range []fhir.Object{
+		{"resourceType": "Practitioner", "identifier": ident("1")},
+		{"resourceType": "Patient", "identifier": ident("2")},
+		{"resourceType": "Patient", "identifier": ident("3", "4")},
+		{"resourceType": "Patient", "identifier": ident("x")},
+	} {
+		_, err := svc.Create(ctx, r["resourceType"].(string), r, "")
+		require.NoError(t, err)
+	}
+	ensure := func(typ, criteria string, values ...string) fhir.Object {
+		return fhir.Object{"resource": fhir.Object{"resourceType": typ, "identifier": ident(values...)},
+			"request": fhir.Object{"method": "POST", "url": typ, "ifNoneExist": criteria}}
+	}
+	c.take()
+	resp, err := svc.Bundle(ctx, fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		ensure("Patient", "identifier=urn:id|1", "1"),
+		ensure("Practitioner", "identifier=urn:id|1", "1"),
+		ensure("Patient", "identifier=urn:id|3,urn:id|4", "3", "4"),
+		ensure("Patient", "identifier=urn:id|X", "X"),
+		fhir.Object{"resource": fhir.Object{"resourceType": "Patient", "identifier": ident("2"), "gender": "female"},
+			"request": fhir.Object{"method": "PUT", "url": "Patient?identifier=urn:id|2"}},
+	}}, service.BundleOptions{})
+	require.NoError(t, err)
+	var statuses []string
+	for _, e := range resp["entry"].([]any) {
+		statuses = append(statuses, e.(fhir.Object)["response"].(fhir.Object)["status"].(string))
+	}
+	assert.Equal(t, []string{"201 Created", "200 OK", "200 OK", "201 Created", "200 OK"}, statuses)
+	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Create": 2, "Put": 1}, c.take(),
+		"one resolution, and one under the locks of the two that matched nothing")
+
+	_, err = svc.Bundle(ctx, fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		ensure("Practitioner", "identifier=urn:id|1", "1"),
+		ensure("Patient", "identifier=urn:id|2,urn:id|3", "2"),
+	}}, service.BundleOptions{})
+	assert.Equal(t, 412, service.Status(err), "two patients match: %v", err)
 }
