@@ -60,6 +60,10 @@ type entry struct {
 	// PATCH that Review dropped.
 	fresh   bool
 	dropped bool
+	// current and absent: what a PUT by id found when the transaction
+	// read its target before the writes (see readTargets).
+	current *store.Resource
+	absent  bool
 
 	result   Result
 	response fhir.Object // for GET: the resource or Bundle returned
@@ -232,7 +236,10 @@ func (s *Service) transaction(ctx context.Context, entries []*entry, review func
 		}
 	}
 	conds := conditionalCriteria(entries)
-	return s.Store().Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+	// With speculate, PUTs by id read their target before the writes
+	// (readTargets); last is the state of the last attempt.
+	speculate, last := true, (*txRun)(nil)
+	attempt := func(ctx context.Context, tx store.Tx) error {
 		// The locks of the conditional entries that match nothing yet
 		// (they may create), taken in one order up front: two
 		// transactions that would create the same resource (one new
@@ -245,7 +252,7 @@ func (s *Service) transaction(ctx context.Context, entries []*entry, review func
 			}
 			e.restoreRequest()
 			e.result, e.response, e.assigned, e.matched, e.resolved = Result{}, nil, "", nil, false
-			e.fresh, e.dropped = false, false
+			e.fresh, e.dropped, e.current, e.absent = false, false, nil, false
 		}
 		if err := s.lockUnmatched(ctx, tx, conds); err != nil {
 			return err
@@ -256,6 +263,12 @@ func (s *Service) transaction(ctx context.Context, entries []*entry, review func
 			}
 		}
 		run := newTxRun()
+		last = run
+		if speculate && guardOf(ctx) == nil {
+			if err := readTargets(ctx, tx, entries); err != nil {
+				return err
+			}
+		}
 		refs, err := s.resolveTargets(ctx, tx, entries)
 		if err != nil {
 			return err
@@ -283,7 +296,16 @@ func (s *Service) transaction(ctx context.Context, entries []*entry, review func
 			}
 		}
 		return nil
-	})
+	}
+	err := s.Store().Transaction(ctx, attempt)
+	if err != nil && last != nil && last.speculated && errors.Is(err, store.ErrVersionConflict) {
+		// A PUT by id whose resource was absent when read has been
+		// created by a concurrent transaction since: run again, the PUT
+		// updating what that one created.
+		speculate = false
+		err = s.Store().Transaction(ctx, attempt)
+	}
+	return err
 }
 
 // criterion is the criteria of conditional entries.
@@ -549,6 +571,10 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, run *txRu
 		e.result, err = s.create(ctx, tx, e.typ, e.resource, e.ifNone, e.assigned)
 	case "PUT":
 		if e.id != "" {
+			if run != nil && (e.current != nil || e.absent) && !run.written[e.typ+"/"+e.id] {
+				err = s.runPutByID(ctx, tx, e, run)
+				break
+			}
 			e.result, err = s.update(ctx, tx, e.typ, e.id, e.resource, e.ifMatch, "PUT")
 		} else if e.assigned != "" { // transaction: target resolved already
 			if _, has := e.resource["id"]; !has {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,6 +40,9 @@ type txRun struct {
 	written map[string]bool // Type/id of every resource written
 	created []*createdResource
 	updated map[string]bool // types with a resource written other than by a create
+	// speculated: a PUT by id created its resource because it was absent
+	// when read (runPutByID).
+	speculated bool
 }
 
 func newTxRun() *txRun { return &txRun{written: map[string]bool{}, updated: map[string]bool{}} }
@@ -101,6 +105,55 @@ func (s *Service) runConditionalPut(ctx context.Context, tx store.Tx, e *entry, 
 		return err
 	}
 	e.result, err = s.update(ctx, tx, e.typ, e.assigned, e.resource, e.ifMatch, "PUT")
+	return err
+}
+
+// readTargets reads the resource of each PUT by id (without If-Match)
+// before the transaction writes, so that the PUT compares with it, or
+// creates it with the transaction's other creates when it is absent,
+// instead of reading it when it runs, between creates that the store then
+// writes in two statements. A concurrent transaction may create an absent
+// one before this one writes it; the store reports that as a version
+// conflict, and transaction runs again without reading targets first.
+func readTargets(ctx context.Context, tx store.Tx, entries []*entry) error {
+	for _, e := range entries {
+		if e.method != "PUT" || e.id == "" || e.ifMatch != 0 {
+			continue
+		}
+		r, err := tx.Read(ctx, e.typ, e.id)
+		switch {
+		case err == nil:
+			e.current = r
+		case errors.Is(err, store.ErrNotFound):
+			e.absent = true
+		case errors.Is(err, store.ErrDeleted):
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// runPutByID performs a PUT by id whose target readTargets read.
+func (s *Service) runPutByID(ctx context.Context, tx store.Tx, e *entry, run *txRun) error {
+	if err := s.prepare(e.resource, e.typ, e.id); err != nil {
+		return err
+	}
+	if e.absent {
+		r, err := tx.Create(ctx, e.resource, "PUT")
+		if err != nil {
+			return err
+		}
+		run.speculated = true
+		e.result = Result{Resource: r, Status: http.StatusCreated}
+		return nil
+	}
+	if r := unchangedBy(e.resource, e.current, "PUT"); r != nil {
+		e.result = Result{Resource: r, Status: http.StatusOK}
+		return nil
+	}
+	var err error
+	e.result, err = s.updatePrepared(ctx, tx, e.typ, e.id, e.resource, 0, "PUT")
 	return err
 }
 

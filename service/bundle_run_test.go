@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/url"
 	"sync"
 	"testing"
@@ -20,9 +21,11 @@ import (
 )
 
 // calls counts the calls a service makes on its store's transactions.
+// absent, when set, is called when a Read finds nothing.
 type calls struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu     sync.Mutex
+	n      map[string]int
+	absent func(typ, id string)
 }
 
 func (c *calls) add(name string) {
@@ -64,7 +67,11 @@ func (t countingTx) Search(ctx context.Context, q *store.SearchQuery) (*store.Se
 
 func (t countingTx) Read(ctx context.Context, typ, id string) (*store.Resource, error) {
 	t.calls.add("Read")
-	return t.Tx.Read(ctx, typ, id)
+	r, err := t.Tx.Read(ctx, typ, id)
+	if errors.Is(err, store.ErrNotFound) && t.calls.absent != nil {
+		t.calls.absent(typ, id)
+	}
+	return r, err
 }
 
 func (t countingTx) Create(ctx context.Context, obj fhir.Object, method string) (*store.Resource, error) {
@@ -92,13 +99,18 @@ func (t countingTx) Lock(ctx context.Context, names ...string) error {
 }
 
 func newCountingService(t *testing.T) (*service.Service, *calls) {
+	svc, c, _ := newCountingServiceStore(t)
+	return svc, c
+}
+
+func newCountingServiceStore(t *testing.T) (*service.Service, *calls, *postgres.Store) {
 	t.Helper()
 	reg := search.NewRegistry()
 	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
 	c := &calls{n: map[string]int{}}
 	svc, err := service.New(service.Config{Store: countingStore{st, c}, Validator: validate.New(), Registry: reg, BaseURL: "http://localhost/fhir"})
 	require.NoError(t, err)
-	return svc, c
+	return svc, c, st
 }
 
 func patchEntry(url, patch string) fhir.Object {
@@ -109,7 +121,8 @@ func patchEntry(url, patch string) fhir.Object {
 
 // messageBundle is what a mapped HL7 v2 message looks like: an ensured
 // practitioner, an ensured patient with a PATCH restating what the
-// message says about it, and a conditional PUT of a result about them.
+// message says about it, a conditional PUT of a result about them, and a
+// PUT by id (the message's Provenance).
 func messageBundle(gender, value string) fhir.Object {
 	return fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
 		fhir.Object{"fullUrl": "urn:uuid:8a5b1d0e-0000-4000-8000-000000000001",
@@ -126,6 +139,8 @@ func messageBundle(gender, value string) fhir.Object {
 				"performer":   []any{fhir.Object{"reference": "urn:uuid:8a5b1d0e-0000-4000-8000-000000000001"}},
 				"valueString": value},
 			"request": fhir.Object{"method": "PUT", "url": "Observation?identifier=urn:obx|O-1"}},
+		fhir.Object{"resource": fhir.Object{"resourceType": "Organization", "id": "sender-1", "name": "Lab"},
+			"request": fhir.Object{"method": "PUT", "url": "Organization/sender-1"}},
 	}}
 }
 
@@ -150,19 +165,19 @@ func TestTransactionResolvesCriteriaOnce(t *testing.T) {
 
 	_, err := svc.Bundle(ctx, messageBundle("female", "5.1"), service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Create": 3}, c.take(),
-		"new data: the three criteria resolved together, and again under one lock; three creates")
+	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Read": 1, "Create": 4}, c.take(),
+		"new data: the three criteria resolved together, and again under one lock; the PUT by id read first; four creates")
 	assert.EqualValues(t, 1, version("Patient", "identifier=urn:mrn|M-1"), "the PATCH restating the new patient made no version")
 
 	_, err = svc.Bundle(ctx, messageBundle("female", "5.1"), service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Resolve": 1}, c.take(), "the same message again: one resolution, nothing read or written")
+	assert.Equal(t, map[string]int{"Resolve": 1, "Read": 1}, c.take(), "the same message again: one resolution and one read, nothing written")
 	assert.EqualValues(t, 1, version("Patient", "identifier=urn:mrn|M-1"))
 	assert.EqualValues(t, 1, version("Observation", "identifier=urn:obx|O-1"))
 
 	_, err = svc.Bundle(ctx, messageBundle("male", "5.3"), service.BundleOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]int{"Resolve": 1, "Put": 2}, c.take(), "changed data: the patient and the result are written, nothing read first")
+	assert.Equal(t, map[string]int{"Resolve": 1, "Read": 1, "Put": 2}, c.take(), "changed data: the patient and the result are written, nothing read again")
 	assert.EqualValues(t, 2, version("Patient", "identifier=urn:mrn|M-1&gender=male"))
 	assert.EqualValues(t, 2, version("Observation", "identifier=urn:obx|O-1&value-string=5.3"))
 }
@@ -269,4 +284,29 @@ func TestTransactionCriteriaResolvedTogetherMatchAsAlone(t *testing.T) {
 		ensure("Patient", "identifier=urn:id|2,urn:id|3", "2"),
 	}}, service.BundleOptions{})
 	assert.Equal(t, 412, service.Status(err), "two patients match: %v", err)
+}
+
+// A PUT by id of a resource absent when the transaction read it, which a
+// concurrent transaction creates before this one writes it, updates what
+// that one created: the transaction runs again.
+func TestTransactionPutOfAResourceCreatedMeanwhileUpdatesIt(t *testing.T) {
+	ctx := context.Background()
+	svc, c, st := newCountingServiceStore(t)
+	c.absent = func(typ, id string) {
+		c.absent = nil
+		_, err := st.Create(ctx, fhir.Object{"resourceType": typ, "id": id, "name": "Concurrent"})
+		require.NoError(t, err)
+	}
+	resp, err := svc.Bundle(ctx, fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		fhir.Object{"resource": fhir.Object{"resourceType": "Organization", "id": "org-9", "name": "Ours"},
+			"request": fhir.Object{"method": "PUT", "url": "Organization/org-9"}},
+	}}, service.BundleOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "200 OK", resp["entry"].([]any)[0].(fhir.Object)["response"].(fhir.Object)["status"])
+	r, err := st.Read(ctx, "Organization", "org-9")
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, r.Version, "the concurrent create, then this update")
+	obj, err := fhir.ParseObject(r.Content)
+	require.NoError(t, err)
+	assert.Equal(t, "Ours", obj["name"])
 }
