@@ -104,12 +104,13 @@ func BenchmarkHL7ToFHIR(b *testing.B) {
 	mapRate := float64(len(msgs)) / time.Since(t0).Seconds()
 
 	// FHIR transactions alone, 8 at a time.
-	txCPU := startCPU(ctx, st.Pool())
+	txCPU, txStmts := startCPU(ctx, st.Pool()), startStatements(ctx, st.Pool())
 	storeRate := parallelRate(b, 8, len(bundles), func(i int) error {
 		_, err := svc.Bundle(ctx, bundles[i], service.BundleOptions{})
 		return err
 	})
 	txGo, txPG := txCPU.perOp(len(bundles))
+	txPerMsg := txStmts.perOp(ctx, len(bundles), 0)
 
 	// End to end, with new patients: MLLP -> store -> topic -> ingest -> FHIR.
 	msgs = uniqueMix(b, b.N)
@@ -150,10 +151,12 @@ func BenchmarkHL7ToFHIR(b *testing.B) {
 	var processedBefore int
 	require.NoError(b, st.Pool().QueryRow(ctx, `SELECT count(*) FROM hl7_message WHERE status = 'processed'`).Scan(&processedBefore))
 	b.ResetTimer()
-	e2eCPU := startCPU(ctx, st.Pool())
+	e2eCPU, e2eStmts := startCPU(ctx, st.Pool()), startStatements(ctx, st.Pool())
 	start := time.Now()
 	sendAll(b, srv.Addr().String(), 8, msgs)
+	polls := 0
 	for {
+		polls++
 		var processed, failed int
 		require.NoError(b, st.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'processed'), count(*) FILTER (WHERE status = 'error') FROM hl7_message`).
 			Scan(&processed, &failed))
@@ -166,9 +169,11 @@ func BenchmarkHL7ToFHIR(b *testing.B) {
 	e2e := float64(len(msgs)) / time.Since(start).Seconds()
 	b.StopTimer()
 	e2eGo, e2ePG := e2eCPU.perOp(len(msgs))
+	e2ePerMsg := e2eStmts.perOp(ctx, len(msgs), polls)
 	b.ReportMetric(e2e, "msgs/s")
 	report("HL7 v2 to FHIR, MLLP in to FHIR committed, 8 connections: %.0f msgs/s; mapping alone %.0f msgs/s; FHIR transactions alone %.0f msgs/s; ratio to transactions %.2f (targets >= 1000/s and >= 0.5)",
 		e2e, mapRate, storeRate, e2e/storeRate)
 	report("  CPU per message: end to end %.0f us Go (benchmark process: client, server, broker, pipeline) + %.0f us PostgreSQL; FHIR transaction alone %.0f + %.0f us",
 		e2eGo, e2ePG, txGo, txPG)
+	report("  SQL statements per message: end to end %s; FHIR transaction alone %s", e2ePerMsg, txPerMsg)
 }

@@ -20,6 +20,14 @@ type BundleOptions struct {
 	// Representation puts each written resource in its response entry
 	// (Prefer: return=representation).
 	Representation bool
+	// Review, when set, is called for a transaction inside its database
+	// transaction, once the criteria of its conditional entries are
+	// resolved and before anything is written, with the entries that
+	// update by criteria (PUT or PATCH on Type?criteria) and the current
+	// resources their criteria match; it may turn them into ensures or
+	// drop them (see Update). It runs again when the database transaction
+	// is retried. Its error fails the Bundle, and is returned as it is.
+	Review func(ctx context.Context, updates []*Update) error
 }
 
 // entry is one Bundle.entry with its request parsed.
@@ -36,20 +44,43 @@ type entry struct {
 	resource fhir.Object
 	patch    []byte
 	ifMatch  int64
-	ifNone   string // If-None-Exist
-	ifNoneM  string // If-None-Match
-	assigned string // id assigned to a POST before processing
+	ifNone   string  // If-None-Exist
+	ifNoneM  string  // If-None-Match
+	req      request // the request as parsed, restored for each attempt
+	assigned string  // id assigned to a POST before processing
 	// matched holds what the entry's criteria matched when the
 	// transaction began, under their locks when they matched nothing
-	// (see lockUnmatched); resolved says it is set.
+	// (see lockUnmatched); resolved says it is set. cond is the
+	// entry's criteria, shared with the entries that have the same.
 	matched  []*store.Resource
 	resolved bool
+	cond     *criterion
+	// fresh: a conditional PUT whose criteria matched nothing and whose
+	// resource gets a new server-assigned id, so a create. dropped: a
+	// PATCH that Review dropped.
+	fresh   bool
+	dropped bool
+	// current and absent: what a PUT by id found when the transaction
+	// read its target before the writes (see readTargets).
+	current *store.Resource
+	absent  bool
 
 	result   Result
 	response fhir.Object // for GET: the resource or Bundle returned
 }
 
 func (e *entry) path() string { return "Bundle.entry[" + strconv.Itoa(e.index) + "]" }
+
+// request is what Review may change in an entry's request.
+type request struct {
+	method, rawURL, query, ifNone string
+}
+
+func (e *entry) saveRequest() { e.req = request{e.method, e.rawURL, e.query, e.ifNone} }
+
+func (e *entry) restoreRequest() {
+	e.method, e.rawURL, e.query, e.ifNone = e.req.method, e.req.rawURL, e.req.query, e.req.ifNone
+}
 
 // Bundle processes a batch or transaction Bundle (http.html#transaction)
 // and returns the batch-response or transaction-response Bundle. A
@@ -80,7 +111,7 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 		}
 	}
 	if kind == "transaction" {
-		if err := s.transaction(ctx, entries); err != nil {
+		if err := s.transaction(ctx, entries, opts.Review); err != nil {
 			return nil, err
 		}
 		return s.responseBundle("transaction-response", entries, nil, opts), nil
@@ -90,7 +121,7 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 			continue
 		}
 		errs[i] = s.Store().Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-			return s.runEntry(ctx, tx, e)
+			return s.runEntry(ctx, tx, e, nil)
 		})
 	}
 	return s.responseBundle("batch-response", entries, errs, opts), nil
@@ -189,13 +220,14 @@ func parseEntry(i int, raw any) (*entry, error) {
 		return e, fhir.Errorf(fhir.IssueInvalid, "unsupported method %q", method).At(at + ".request.method")
 	}
 	e.method = method
+	e.saveRequest()
 	return e, nil
 }
 
 // transaction runs entries atomically in the order http.html#trules
 // requires: DELETE, POST, PUT/PATCH, GET/HEAD, after assigning the ids of
 // created resources and rewriting references between entries.
-func (s *Service) transaction(ctx context.Context, entries []*entry) error {
+func (s *Service) transaction(ctx context.Context, entries []*entry, review func(context.Context, []*Update) error) error {
 	// Resource content is rewritten below; keep the client's copy for retries.
 	originals := make([]fhir.Object, len(entries))
 	for i, e := range entries {
@@ -204,7 +236,10 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 		}
 	}
 	conds := conditionalCriteria(entries)
-	return s.Store().Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
+	// With speculate, PUTs by id read their target before the writes
+	// (readTargets); last is the state of the last attempt.
+	speculate, last := true, (*txRun)(nil)
+	attempt := func(ctx context.Context, tx store.Tx) error {
 		// The locks of the conditional entries that match nothing yet
 		// (they may create), taken in one order up front: two
 		// transactions that would create the same resource (one new
@@ -215,10 +250,24 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 			if originals[i] != nil {
 				e.resource = fhir.Clone(originals[i]).(map[string]any)
 			}
+			e.restoreRequest()
 			e.result, e.response, e.assigned, e.matched, e.resolved = Result{}, nil, "", nil, false
+			e.fresh, e.dropped, e.current, e.absent = false, false, nil, false
 		}
 		if err := s.lockUnmatched(ctx, tx, conds); err != nil {
 			return err
+		}
+		if review != nil {
+			if err := reviewUpdates(ctx, entries, review); err != nil {
+				return err
+			}
+		}
+		run := newTxRun()
+		last = run
+		if speculate && guardOf(ctx) == nil {
+			if err := readTargets(ctx, tx, entries); err != nil {
+				return err
+			}
 		}
 		refs, err := s.resolveTargets(ctx, tx, entries)
 		if err != nil {
@@ -238,7 +287,7 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 				if !slices.Contains(group, e.method) {
 					continue
 				}
-				if err := s.runEntry(ctx, tx, e); err != nil {
+				if err := s.runEntry(ctx, tx, e, run); err != nil {
 					if fe := fhir.AsError(err); fe != nil && (len(fe.Expression) == 0 || !strings.HasPrefix(fe.Expression[0], "Bundle")) {
 						prefixExpressions(fe, e.path()+".resource")
 					}
@@ -247,7 +296,16 @@ func (s *Service) transaction(ctx context.Context, entries []*entry) error {
 			}
 		}
 		return nil
-	})
+	}
+	err := s.Store().Transaction(ctx, attempt)
+	if err != nil && last != nil && last.speculated && errors.Is(err, store.ErrVersionConflict) {
+		// A PUT by id whose resource was absent when read has been
+		// created by a concurrent transaction since: run again, the PUT
+		// updating what that one created.
+		speculate = false
+		err = s.Store().Transaction(ctx, attempt)
+	}
+	return err
 }
 
 // criterion is the criteria of conditional entries.
@@ -259,9 +317,10 @@ type criterion struct {
 }
 
 // conditionalCriteria returns the distinct criteria of the conditional
-// entries (ifNoneExist, and PUT, PATCH or DELETE by criteria).
-func conditionalCriteria(entries []*entry) []criterion {
-	var out []criterion
+// entries (ifNoneExist, and PUT, PATCH or DELETE by criteria), and sets
+// each entry's cond.
+func conditionalCriteria(entries []*entry) []*criterion {
+	var out []*criterion
 	for _, e := range entries {
 		criteria := ""
 		switch {
@@ -281,38 +340,41 @@ func conditionalCriteria(entries []*entry) []criterion {
 			continue // reported when the entry runs
 		}
 		canonical := CanonicalCriteria(e.typ, params)
-		if i := slices.IndexFunc(out, func(c criterion) bool { return c.canonical == canonical }); i >= 0 {
+		if i := slices.IndexFunc(out, func(c *criterion) bool { return c.canonical == canonical }); i >= 0 {
 			out[i].entries = append(out[i].entries, e)
+			e.cond = out[i]
 			continue
 		}
-		out = append(out, criterion{typ: e.typ, query: criteria, canonical: canonical, locks: CriteriaLocks(e.typ, params), entries: []*entry{e}})
+		c := &criterion{typ: e.typ, query: criteria, canonical: canonical, locks: CriteriaLocks(e.typ, params), entries: []*entry{e}}
+		e.cond = c
+		out = append(out, c)
 	}
 	return out
 }
 
 // lockUnmatched resolves the criteria of the conditional entries before
-// any entry runs: it searches each once; takes, in one order, the locks of
-// those that match nothing (their entries may create); searches those
-// again, now that a transaction that held a lock has committed; and gives
-// each entry what its criteria matched. Invalid criteria are left to their
-// entry, which reports the error where it belongs.
-func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []criterion) error {
+// any entry runs: it searches them (see matchAll); takes, in one order,
+// the locks of those that match nothing (their entries may create);
+// searches those again, now that a transaction that held a lock has
+// committed; and gives each entry what its criteria matched. Invalid
+// criteria are left to their entry, which reports the error where it
+// belongs.
+func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []*criterion) error {
+	found, err := s.matchAll(ctx, tx, conds)
+	if err != nil {
+		return err
+	}
 	var locks []string
-	var unmatched []criterion
-	for _, c := range conds {
-		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)
-		if err != nil {
-			if fhir.AsError(err) != nil && ctx.Err() == nil {
-				continue
-			}
-			return err
-		}
-		if len(matches) == 0 {
+	var unmatched []*criterion
+	for i, c := range conds {
+		switch {
+		case found[i].err != nil: // invalid
+		case len(found[i].matches) == 0:
 			locks = append(locks, c.locks...)
 			unmatched = append(unmatched, c)
-			continue
+		default:
+			c.resolve(found[i].matches)
 		}
-		c.resolve(matches)
 	}
 	if len(locks) == 0 {
 		return nil
@@ -320,18 +382,20 @@ func (s *Service) lockUnmatched(ctx context.Context, tx store.Tx, conds []criter
 	if err := tx.Lock(ctx, locks...); err != nil {
 		return err
 	}
-	for _, c := range unmatched {
-		matches, err := s.matchCriteria(ctx, tx, c.typ, c.query, lockNone)
-		if err != nil {
-			return err
+	if found, err = s.matchAll(ctx, tx, unmatched); err != nil {
+		return err
+	}
+	for i, c := range unmatched {
+		if found[i].err != nil {
+			return found[i].err
 		}
-		c.resolve(matches)
+		c.resolve(found[i].matches)
 	}
 	return nil
 }
 
 // resolve gives the entries of c what c matches.
-func (c criterion) resolve(matches []*store.Resource) {
+func (c *criterion) resolve(matches []*store.Resource) {
 	for _, e := range c.entries {
 		e.matched, e.resolved = matches, true
 	}
@@ -399,7 +463,7 @@ func (s *Service) resolveTargets(ctx context.Context, tx store.Tx, entries []*en
 				if id, _ := e.resource["id"].(string); id != "" {
 					e.assigned = id
 				} else {
-					e.assigned = s.cfg.NewID()
+					e.assigned, e.fresh = s.cfg.NewID(), true
 				}
 			case 1:
 				e.assigned = matches[0].ID
@@ -490,21 +554,35 @@ func (s *Service) rewriteReferences(ctx context.Context, tx store.Tx, e *entry, 
 	return walkErr
 }
 
-// runEntry performs one entry inside tx.
-func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry) error {
+// runEntry performs one entry inside tx. run is the transaction's state
+// (nil in a batch): with it, an entry uses what the transaction resolved
+// and wrote before it instead of reading again (see bundle_run.go).
+func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry, run *txRun) error {
 	var err error
 	switch e.method {
 	case "POST":
 		if e.result.Resource != nil { // matched by ifNoneExist
 			return nil
 		}
+		if run != nil {
+			err = s.runCreate(ctx, tx, e, run)
+			break
+		}
 		e.result, err = s.create(ctx, tx, e.typ, e.resource, e.ifNone, e.assigned)
 	case "PUT":
 		if e.id != "" {
+			if run != nil && (e.current != nil || e.absent) && !run.written[e.typ+"/"+e.id] {
+				err = s.runPutByID(ctx, tx, e, run)
+				break
+			}
 			e.result, err = s.update(ctx, tx, e.typ, e.id, e.resource, e.ifMatch, "PUT")
 		} else if e.assigned != "" { // transaction: target resolved already
 			if _, has := e.resource["id"]; !has {
 				e.resource["id"] = e.assigned
+			}
+			if run != nil {
+				err = s.runConditionalPut(ctx, tx, e, run)
+				break
 			}
 			e.result, err = s.update(ctx, tx, e.typ, e.assigned, e.resource, e.ifMatch, "PUT")
 		} else {
@@ -520,9 +598,14 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry) error {
 			e.result, err = s.conditionalDelete(ctx, tx, e.typ, e.query)
 		}
 	case "PATCH":
+		if e.dropped {
+			e.result = Result{Status: http.StatusOK}
+			return nil
+		}
 		id := e.id
+		var known *store.Resource
 		if id == "" {
-			matches, merr := s.entryMatches(ctx, tx, e, e.query, true)
+			matches, fresh, merr := s.patchMatches(ctx, tx, e, run)
 			if merr != nil {
 				return merr
 			}
@@ -530,10 +613,16 @@ func (s *Service) runEntry(ctx context.Context, tx store.Tx, e *entry) error {
 				return multipleMatches("conditional patch")
 			}
 			id = matches[0].ID
+			if fresh {
+				known = matches[0]
+			}
 		}
-		e.result, err = s.patch(ctx, tx, e.typ, id, e.patch, e.ifMatch)
+		e.result, err = s.patch(ctx, tx, e.typ, id, e.patch, e.ifMatch, known)
 	case "GET", "HEAD":
 		err = s.runRead(ctx, tx, e)
+	}
+	if err == nil && run != nil {
+		run.wrote(e)
 	}
 	return err
 }

@@ -188,6 +188,11 @@ func (s *Service) update(ctx context.Context, tx store.Tx, typ, id string, obj f
 	if err := s.prepare(ctx, obj, typ, id); err != nil {
 		return Result{}, err
 	}
+	return s.updatePrepared(ctx, tx, typ, id, obj, ifMatch, method)
+}
+
+// updatePrepared is update of an obj that prepare accepted.
+func (s *Service) updatePrepared(ctx context.Context, tx store.Tx, typ, id string, obj fhir.Object, ifMatch int64, method string) (Result, error) {
 	seen, err := guardWrite(ctx, tx, typ, id, obj)
 	if err != nil {
 		return Result{}, err

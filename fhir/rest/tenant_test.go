@@ -71,6 +71,12 @@ func TestTenantIsolation(t *testing.T) {
 	obsSame["code"] = map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "2345-7"}}}
 	require.Equal(t, http.StatusCreated, s.as(a, "POST", "/Observation", obsSame).status)
 
+	// The default tenant (a token without one) has the identifier too.
+	deployment := s.tenantToken("admin", scope, "", "")
+	res = s.as(deployment, "POST", "/Patient", patient("Default", sys, "MRN-1"))
+	require.Equal(t, http.StatusCreated, res.status)
+	pd := res.str("id")
+
 	// Tenant bravo: the same id, the same business identifier, and an
 	// Observation whose subject names acme's Patient id.
 	same["name"] = []any{map[string]any{"family": "BravoSame"}}
@@ -194,6 +200,7 @@ func TestTenantIsolation(t *testing.T) {
 		// acme is untouched: its Patient keeps its name, its Observations
 		// with code 2345-7 survive bravo's conditional delete.
 		assert.Equal(t, "Shared", s.as(a, "GET", "/Patient/"+pa, nil).str("name", "0", "family"))
+		assert.Equal(t, "Default", s.as(deployment, "GET", "/Patient/"+pd, nil).str("name", "0", "family"))
 		res = s.as(a, "GET", "/Observation?code=2345-7", nil)
 		assert.Len(t, refs(res), 2)
 		res = s.as(a, "GET", "/Patient?identifier="+url.QueryEscape(sys+"|ONLY-ACME"), nil)

@@ -281,14 +281,26 @@ func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 	if err != nil {
 		return &permanentError{msg.ID, fmt.Errorf("map: %w", err)}
 	}
-	note, err := p.supersede(ctx, msg, parsed, bundle)
-	if err != nil {
-		return withMessage(err, msg.ID)
+	var note string
+	var opts service.BundleOptions
+	var reviewErr error
+	if h := parsed.Header(); h.Type.Code == "ADT" && h.Type.Trigger == "A40" {
+		if note, err = p.supersede(ctx, msg, parsed, bundle); err != nil {
+			return withMessage(err, msg.ID)
+		}
+		if err := p.completeMerge(ctx, parsed, bundle, opt); err != nil {
+			return withMessage(err, msg.ID)
+		}
+	} else if at := eventTime(parsed, nil); !at.IsZero() {
+		opts.Review = func(ctx context.Context, updates []*service.Update) error {
+			note, reviewErr = p.review(ctx, msg, at, updates)
+			return reviewErr
+		}
 	}
-	if err := p.completeMerge(ctx, parsed, bundle, opt); err != nil {
-		return withMessage(err, msg.ID)
+	resp, err := p.cfg.Service.Bundle(ctx, bundle, opts)
+	if reviewErr != nil {
+		return withMessage(reviewErr, msg.ID)
 	}
-	resp, err := p.cfg.Service.Bundle(ctx, bundle, service.BundleOptions{})
 	if err != nil {
 		if IsRetryable(err) {
 			return fmt.Errorf("transaction: %w", err)

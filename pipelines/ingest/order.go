@@ -13,6 +13,7 @@ import (
 	"github.com/fhirhub/fhirhub/adapters/hl7v2"
 	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/mappings"
+	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -22,8 +23,12 @@ import (
 // and replays re-drive old messages.
 //
 // A message's event time is EVN-2 (recorded date/time) for ADT, else MSH-7.
-// Before the commit, each overwrite of the Bundle (a PUT or PATCH on
-// criteria) looks up the resource it would change. When that resource's
+// Before anything is written, each overwrite of the Bundle (a PUT or PATCH
+// on criteria) looks at the resource it would change: inside the
+// transaction, as the transaction's own resolution of the criteria found
+// it (review, through service.BundleOptions.Review), so that the criteria
+// are searched once; for an A40, whose Bundle completeMerge rewrites from
+// what it reads, by a search before (supersede). When that resource's
 // meta.source names another stored message ("hl7v2-message/<id>") whose
 // event time is later than this message's, and that message overwrote
 // this very resource (its own Bundle has a PUT or PATCH with the same
@@ -145,12 +150,70 @@ func (p *Pipeline) source(ctx context.Context, id int64) (*sourceInfo, error) {
 	return info, nil
 }
 
-// supersede turns the overwrites of bundle that newer messages have
-// superseded into ensures or drops them (see above), and returns the note
-// to record with the outcome ("" when none was). It costs one search per
-// PUT or PATCH on criteria, and, per other message found as the source of
-// a resource, one message read (cached) and, only when that message is
-// the newer, one mapping of it (cached).
+// superseded collects the overwrites that newer messages superseded, for
+// the note recorded with the outcome.
+type superseded struct {
+	n     int
+	types []string
+	by    []int64
+}
+
+func (s *superseded) add(typ string, by int64) {
+	s.n++
+	if !slices.Contains(s.types, typ) {
+		s.types = append(s.types, typ)
+	}
+	if !slices.Contains(s.by, by) {
+		s.by = append(s.by, by)
+	}
+}
+
+// note returns the note to record with the outcome, "" when nothing was
+// superseded.
+func (s *superseded) note() string {
+	if s.n == 0 {
+		return ""
+	}
+	ids := make([]string, len(s.by))
+	for i, id := range s.by {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	return fmt.Sprintf("partially superseded: %d of the message's updates not applied (%s), newer data from message %s kept",
+		s.n, strings.Join(s.types, ", "), strings.Join(ids, ", "))
+}
+
+// review is the service.BundleOptions.Review of a message that is not an
+// A40: it turns the overwrites that newer messages have superseded into
+// ensures or drops them (see above), from what the transaction's criteria
+// matched, and returns the note to record with the outcome ("" when none
+// was). It costs, per other message found as the source of a resource,
+// one message read (cached) and, only when that message is the newer, one
+// mapping of it (cached).
+func (p *Pipeline) review(ctx context.Context, msg *store.HL7Message, at time.Time, updates []*service.Update) (string, error) {
+	var sup superseded
+	for _, u := range updates {
+		newer, err := p.newerSource(ctx, msg.ID, at, u.Type, u.Criteria, u.Matches)
+		if err != nil {
+			return "", err
+		}
+		if newer == 0 {
+			continue
+		}
+		sup.add(u.Type, newer)
+		switch u.Method {
+		case "PUT":
+			u.Ensure()
+		case "PATCH":
+			u.Drop()
+		}
+	}
+	return sup.note(), nil
+}
+
+// supersede is review for an A40's bundle, before completeMerge rewrites
+// it: it searches the criteria of each PUT or PATCH first, and keeps a
+// superseded Patient PATCH's /link and /active operations (a merge is not
+// undone by newer demographics).
 func (p *Pipeline) supersede(ctx context.Context, msg *store.HL7Message, parsed *hl7v2.Message, bundle fhir.Object) (string, error) {
 	at := eventTime(parsed, nil)
 	if at.IsZero() {
@@ -158,9 +221,7 @@ func (p *Pipeline) supersede(ctx context.Context, msg *store.HL7Message, parsed 
 	}
 	merge := parsed.Header().Type.Code == "ADT" && parsed.Header().Type.Trigger == "A40"
 	entries, _ := bundle["entry"].([]any)
-	var types []string
-	var by []int64
-	superseded := 0
+	var sup superseded
 	out := entries[:0]
 	for _, raw := range entries {
 		e, _ := raw.(fhir.Object)
@@ -172,7 +233,11 @@ func (p *Pipeline) supersede(ctx context.Context, msg *store.HL7Message, parsed 
 			out = append(out, raw)
 			continue
 		}
-		newer, err := p.newerSource(ctx, msg.ID, at, typ, criteria)
+		matches, err := p.match(ctx, typ, criteria)
+		if err != nil {
+			return "", err
+		}
+		newer, err := p.newerSource(ctx, msg.ID, at, typ, criteria, matches)
 		if err != nil {
 			return "", err
 		}
@@ -180,13 +245,7 @@ func (p *Pipeline) supersede(ctx context.Context, msg *store.HL7Message, parsed 
 			out = append(out, raw)
 			continue
 		}
-		superseded++
-		if !slices.Contains(types, typ) {
-			types = append(types, typ)
-		}
-		if !slices.Contains(by, newer) {
-			by = append(by, newer)
-		}
+		sup.add(typ, newer)
 		switch method {
 		case "PUT":
 			e["request"] = fhir.Object{"method": "POST", "url": typ, "ifNoneExist": criteria}
@@ -202,24 +261,16 @@ func (p *Pipeline) supersede(ctx context.Context, msg *store.HL7Message, parsed 
 		}
 	}
 	bundle["entry"] = out
-	if superseded == 0 {
-		return "", nil
-	}
-	ids := make([]string, len(by))
-	for i, id := range by {
-		ids[i] = strconv.FormatInt(id, 10)
-	}
-	return fmt.Sprintf("partially superseded: %d of the message's updates not applied (%s), newer data from message %s kept",
-		superseded, strings.Join(types, ", "), strings.Join(ids, ", ")), nil
+	return sup.note(), nil
 }
 
 // newerSource returns the id of the message, newer than at, that last
-// overwrote the typ resource matching criteria; 0 when there is none.
-func (p *Pipeline) newerSource(ctx context.Context, self int64, at time.Time, typ, criteria string) (int64, error) {
-	matches, err := p.match(ctx, typ, criteria)
-	if err != nil || len(matches) != 1 {
+// overwrote the typ resource matching criteria, given the current
+// resources the criteria match; 0 when there is none.
+func (p *Pipeline) newerSource(ctx context.Context, self int64, at time.Time, typ, criteria string, matches []*store.Resource) (int64, error) {
+	if len(matches) != 1 {
 		// None: nothing to overwrite. Several: the transaction reports it.
-		return 0, err
+		return 0, nil
 	}
 	obj, err := fhir.ParseObject(matches[0].Content)
 	if err != nil {

@@ -1,13 +1,24 @@
 package ingest_test
 
 import (
+	"context"
+	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fhirhub/fhirhub/adapters/kafka"
 	"github.com/fhirhub/fhirhub/fhir"
+	"github.com/fhirhub/fhirhub/fhir/search"
+	"github.com/fhirhub/fhirhub/fhir/validate"
+	"github.com/fhirhub/fhirhub/pipelines/ingest"
+	"github.com/fhirhub/fhirhub/pipelines/intake"
+	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
+	"github.com/fhirhub/fhirhub/store/postgres"
+	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
 
 // resource returns the one typ resource matching q, parsed.
@@ -149,3 +160,64 @@ func TestOlderMessagesDoNotOverwriteNewerData(t *testing.T) {
 		})
 	}
 }
+
+// countingSearcher is the FHIR service with the searches the pipeline
+// makes itself counted.
+type countingSearcher struct {
+	*service.Service
+	searches *atomic.Int64
+}
+
+func (c countingSearcher) Search(ctx context.Context, typ string, params url.Values) (*store.SearchResult, *store.SearchQuery, []fhir.Issue, error) {
+	c.searches.Add(1)
+	return c.Service.Search(ctx, typ, params)
+}
+
+// The order check looks at what the transaction's own resolution of the
+// criteria found: the pipeline searches nothing before the transaction,
+// and an older message is still kept from overwriting newer data.
+func TestOrderCheckSearchesNothingBeforeTheTransaction(t *testing.T) {
+	ctx := context.Background()
+	reg := search.NewRegistry()
+	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
+	svc, err := service.New(service.Config{Store: st, Validator: validate.New(), Registry: reg, BaseURL: "http://localhost/fhir"})
+	require.NoError(t, err)
+	icfg := intake.DefaultConfig()
+	icfg.Store = st
+	in, err := intake.New(icfg)
+	require.NoError(t, err)
+	require.NoError(t, in.Start(ctx))
+	t.Cleanup(func() { _ = in.Close(ctx) })
+	var searches atomic.Int64
+	cfg := ingest.DefaultConfig()
+	cfg.Messages, cfg.Receiver, cfg.Service, cfg.DLQ = st, in, countingSearcher{svc, &searches}, discard{}
+	p, err := ingest.New(cfg)
+	require.NoError(t, err)
+	apply := func(raw []byte) *store.HL7Message {
+		t.Helper()
+		_, m := in.Receive(ctx, raw, intake.Source{Channel: "mllp"})
+		require.NotZero(t, m.ID)
+		require.NoError(t, p.Apply(ctx, m))
+		m, err := st.Message(ctx, m.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.MessageProcessed, m.Status)
+		return m
+	}
+
+	assert.Empty(t, apply(oru("F1", "P-1", "Lab", "20261102120000", "R1", "141", "F")).Error)
+	assert.Contains(t, apply(oru("P1", "P-1", "Lab", "20261102100000", "R1", "139", "P")).Error, "partially superseded")
+	assert.Zero(t, searches.Load(), "no search outside the transaction")
+	params := url.Values{"patient.identifier": {"P-1"}}
+	res, _, _, err := svc.Search(ctx, "Observation", params)
+	require.NoError(t, err)
+	require.Len(t, res.Matches, 1)
+	obs, err := fhir.ParseObject(res.Matches[0].Content)
+	require.NoError(t, err)
+	assert.Equal(t, "final", obs["status"])
+	assert.EqualValues(t, 1, res.Matches[0].Version, "no version from the older message")
+}
+
+// discard is a DLQ that drops what it is given.
+type discard struct{}
+
+func (discard) Publish(context.Context, ...kafka.Record) error { return nil }

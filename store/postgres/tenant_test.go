@@ -79,6 +79,18 @@ func TestTenantsAreDisjoint(t *testing.T) {
 			require.NoError(t, err)
 			assert.Contains(t, string(r.Content), want)
 		}
+		// A transaction's identifier look-up stays in the tenant too.
+		for _, tenant := range tenants {
+			rows, err := st.ResolveIdentifiers(in(tenant), []string{"Patient", "Patient"}, []string{"urn:mrn", "urn:mrn"}, []string{"M-p1", "M-both"}, 2)
+			require.NoError(t, err)
+			require.Len(t, rows[0], 1, "%s: tenant %q", stage, tenant)
+			assert.Equal(t, "p1", rows[0][0].ID)
+			if tenant == "" {
+				assert.Empty(t, rows[1], "%s: the default tenant has no Patient/both", stage)
+			} else {
+				require.Len(t, rows[1], 1, "%s: tenant %q", stage, tenant)
+			}
+		}
 		r, err := st.Read(in("acme"), "Patient", "both")
 		require.NoError(t, err)
 		assert.Contains(t, string(r.Content), "Acme")
