@@ -32,14 +32,22 @@ type env struct {
 	producer *kafka.Producer
 }
 
-// start wires the store, the FHIR service, an intake publishing to the
-// inbound topic and the ingest pipeline, as `fhirhub serve` does.
-func start(t *testing.T) *env {
+// newService returns a fresh store and the FHIR service over it, with
+// their search-parameter registry.
+func newService(t *testing.T) (*postgres.Store, *service.Service, *search.Registry) {
 	t.Helper()
 	reg := search.NewRegistry()
 	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
 	svc, err := service.New(service.Config{Store: st, Validator: validate.New(), Registry: reg, BaseURL: "http://localhost/fhir"})
 	require.NoError(t, err)
+	return st, svc, reg
+}
+
+// start wires the store, the FHIR service, an intake publishing to the
+// inbound topic and the ingest pipeline, as `fhirhub serve` does.
+func start(t *testing.T) *env {
+	t.Helper()
+	st, svc, _ := newService(t)
 	kcfg := kafkatest.Config(kafkatest.Brokers(t))
 	producer, err := kafka.NewProducer(kcfg)
 	require.NoError(t, err)

@@ -11,14 +11,10 @@ import (
 
 	"github.com/fhirhub/fhirhub/adapters/kafka"
 	"github.com/fhirhub/fhirhub/fhir"
-	"github.com/fhirhub/fhirhub/fhir/search"
-	"github.com/fhirhub/fhirhub/fhir/validate"
 	"github.com/fhirhub/fhirhub/pipelines/ingest"
 	"github.com/fhirhub/fhirhub/pipelines/intake"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
-	"github.com/fhirhub/fhirhub/store/postgres"
-	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
 
 // resource returns the one typ resource matching q, parsed.
@@ -178,10 +174,7 @@ func (c countingSearcher) Search(ctx context.Context, typ string, params url.Val
 // and an older message is still kept from overwriting newer data.
 func TestOrderCheckSearchesNothingBeforeTheTransaction(t *testing.T) {
 	ctx := context.Background()
-	reg := search.NewRegistry()
-	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
-	svc, err := service.New(service.Config{Store: st, Validator: validate.New(), Registry: reg, BaseURL: "http://localhost/fhir"})
-	require.NoError(t, err)
+	st, svc, _ := newService(t)
 	icfg := intake.DefaultConfig()
 	icfg.Store = st
 	in, err := intake.New(icfg)

@@ -9,13 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fhirhub/fhirhub/fhir/search"
-	"github.com/fhirhub/fhirhub/fhir/validate"
 	"github.com/fhirhub/fhirhub/pipelines/ingest"
 	"github.com/fhirhub/fhirhub/service"
 	"github.com/fhirhub/fhirhub/store"
-	"github.com/fhirhub/fhirhub/store/postgres"
-	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
 
 func TestParseTenants(t *testing.T) {
@@ -42,14 +38,12 @@ func TestParseTenants(t *testing.T) {
 // unmapped facility fails for good, writing nothing.
 func TestMessagesGoToTheirFacilitysTenant(t *testing.T) {
 	ctx := context.Background()
-	reg := search.NewRegistry()
-	st := pgtest.StoreWith(t, postgres.Config{Extractor: reg})
-	svc, err := service.New(service.Config{Store: st, Validator: validate.New(), Registry: reg, BaseURL: "http://localhost/fhir"})
-	require.NoError(t, err)
+	st, svc, reg := newService(t)
 	cfg := ingest.DefaultConfig()
 	cfg.Messages, cfg.Receiver, cfg.Service, cfg.DLQ = st, struct{ ingest.Receiver }{}, svc, struct{ ingest.Publisher }{}
-	cfg.Tenants, err = ingest.ParseTenants("HOSP=acme,CLINIC=bravo")
+	tenants, err := ingest.ParseTenants("HOSP=acme,CLINIC=bravo")
 	require.NoError(t, err)
+	cfg.Tenants = tenants
 	p, err := ingest.New(cfg)
 	require.NoError(t, err)
 
