@@ -220,6 +220,20 @@ func TestSearchExplain(t *testing.T) {
 		})
 	}
 
+	// A transaction's identifier look-up (ResolveIdentifiers) is an index
+	// lookup per value, never a read of idx_token.
+	t.Run("resolve identifiers", func(t *testing.T) {
+		stmts, err := st.ResolveStatements(ctx, []string{"Patient", "Patient"}, []string{"http://hosp/mrn", "http://hosp/mrn"},
+			[]string{"MRN00042", "MRN-none"})
+		require.NoError(t, err)
+		require.Len(t, stmts, 1)
+		root, plan := explain(t, st, stmts[0])
+		for _, sc := range root.scans(nil) {
+			assert.NotContains(t, []string{"Seq Scan on idx_token", "Seq Scan on resource"}, sc, "plan:\n%s", plan)
+		}
+		assert.Contains(t, root.scans(nil), "Index Only Scan using idx_token_code", "plan:\n%s", plan)
+	})
+
 	// A token code held by many resources (a sixth of a million
 	// Observations in the benchmark) is answered by walking its covering
 	// index in rid order up to the page's end, and the bounded count up to

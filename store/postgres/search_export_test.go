@@ -23,6 +23,14 @@ func (s *Store) SearchStatements(ctx context.Context, q *store.SearchQuery) ([]S
 	return rec.stmts, res, err
 }
 
+// ResolveStatements runs ResolveIdentifiers and returns the statements
+// it ran.
+func (s *Store) ResolveStatements(ctx context.Context, types, systems, values []string) ([]Statement, error) {
+	rec := &recorder{querier: s.pool}
+	_, err := reader{q: rec, s: s}.ResolveIdentifiers(ctx, types, systems, values, 2)
+	return rec.stmts, err
+}
+
 type recorder struct {
 	querier
 	stmts []Statement
