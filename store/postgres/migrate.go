@@ -99,6 +99,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (int, er
 	if latest := ms[len(ms)-1].version; current > latest {
 		return 0, fmt.Errorf("%w: database at migration %d, binary knows up to %d", store.ErrSchemaTooNew, current, latest)
 	}
+	if err := checkApplied(ctx, conn.Conn(), ms); err != nil {
+		return 0, err
+	}
 	applied := 0
 	for _, m := range ms {
 		if m.version <= current {
@@ -118,6 +121,31 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (int, er
 		applied++
 	}
 	return applied, nil
+}
+
+// checkApplied refuses a database whose applied migrations are not this
+// binary's: one migrated by a build whose migrations were numbered
+// otherwise would skip the binary's migration of the same number and fail
+// later with an error about some object, or not at all.
+func checkApplied(ctx context.Context, conn *pgx.Conn, ms []migration) error {
+	rows, err := conn.Query(ctx, "SELECT version, name FROM schema_migration ORDER BY version")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	names := map[int]string{}
+	for _, m := range ms {
+		names[m.version] = m.name
+	}
+	var version int
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&version, &name}, func() error {
+		if want, ok := names[version]; ok && want != name {
+			return fmt.Errorf("postgres: migrate: the database's migration %04d is %q, this binary's is %q: "+
+				"it was migrated by another build; restore it or migrate it with the build that made it", version, name, want)
+		}
+		return nil
+	})
+	return err
 }
 
 // CheckSchema returns nil when the database is migrated exactly to this

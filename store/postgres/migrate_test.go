@@ -44,3 +44,22 @@ func TestMigrateIsIdempotentAndRefusesNewerSchema(t *testing.T) {
 	_, err = postgres.Migrate(ctx, pool, nil)
 	assert.ErrorIs(t, err, store.ErrSchemaTooNew)
 }
+
+// TestMigrateRefusesAnotherBuildsMigrations: a database whose applied
+// migration of some number is not this binary's (migrations numbered
+// otherwise by another build) is refused with a clear error instead of
+// having the binary's migration of that number skipped.
+func TestMigrateRefusesAnotherBuildsMigrations(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.URL(t))
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = pool.Exec(ctx, `CREATE TABLE schema_migration (version integer PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, "INSERT INTO schema_migration (version, name) VALUES (1, 'something_else')")
+	require.NoError(t, err)
+	_, err = postgres.Migrate(ctx, pool, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `migration 0001 is "something_else"`)
+}
