@@ -28,6 +28,13 @@ type BundleOptions struct {
 	// drop them (see Update). It runs again when the database transaction
 	// is retried. Its error fails the Bundle, and is returned as it is.
 	Review func(ctx context.Context, updates []*Update) error
+	// Finish, when set, is called for a transaction inside its database
+	// transaction once every entry has run, with what the entries wrote
+	// (each one's response location, Type/id/_history/n, in entry
+	// order), so that the caller's own record of the outcome commits
+	// with the effect. It runs again when the database transaction is
+	// retried; its error fails the Bundle and is returned as it is.
+	Finish func(ctx context.Context, tx store.Tx, written []string) error
 }
 
 // entry is one Bundle.entry with its request parsed.
@@ -111,7 +118,7 @@ func (s *Service) Bundle(ctx context.Context, bundle fhir.Object, opts BundleOpt
 		}
 	}
 	if kind == "transaction" {
-		if err := s.transaction(ctx, entries, opts.Review); err != nil {
+		if err := s.transaction(ctx, entries, opts); err != nil {
 			return nil, err
 		}
 		return s.responseBundle("transaction-response", entries, nil, opts), nil
@@ -227,7 +234,7 @@ func parseEntry(i int, raw any) (*entry, error) {
 // transaction runs entries atomically in the order http.html#trules
 // requires: DELETE, POST, PUT/PATCH, GET/HEAD, after assigning the ids of
 // created resources and rewriting references between entries.
-func (s *Service) transaction(ctx context.Context, entries []*entry, review func(context.Context, []*Update) error) error {
+func (s *Service) transaction(ctx context.Context, entries []*entry, opts BundleOptions) error {
 	// Resource content is rewritten below; keep the client's copy for retries.
 	originals := make([]fhir.Object, len(entries))
 	for i, e := range entries {
@@ -257,8 +264,8 @@ func (s *Service) transaction(ctx context.Context, entries []*entry, review func
 		if err := s.lockUnmatched(ctx, tx, conds); err != nil {
 			return err
 		}
-		if review != nil {
-			if err := reviewUpdates(ctx, entries, review); err != nil {
+		if opts.Review != nil {
+			if err := reviewUpdates(ctx, entries, opts.Review); err != nil {
 				return err
 			}
 		}
@@ -294,6 +301,9 @@ func (s *Service) transaction(ctx context.Context, entries []*entry, review func
 					return fmt.Errorf("service: transaction entry %d: %w", e.index, err)
 				}
 			}
+		}
+		if opts.Finish != nil {
+			return opts.Finish(ctx, tx, written(entries))
 		}
 		return nil
 	}
@@ -670,6 +680,23 @@ func (s *Service) runRead(ctx context.Context, tx store.Tx, e *entry) error {
 	return nil
 }
 
+// written returns the response locations (Type/id/_history/n) of the
+// entries that wrote, in entry order, as responseBundle gives them.
+func written(entries []*entry) []string {
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if r := e.result.Resource; r != nil && e.method != "GET" && e.method != "HEAD" {
+			out = append(out, location(r))
+		}
+	}
+	return out
+}
+
+// location is the response location of version r, Type/id/_history/n.
+func location(r *store.Resource) string {
+	return r.Reference() + "/_history/" + strconv.FormatInt(r.Version, 10)
+}
+
 func (s *Service) responseBundle(kind string, entries []*entry, errs []error, opts BundleOptions) fhir.Object {
 	out := make([]any, len(entries))
 	for i, e := range entries {
@@ -689,7 +716,7 @@ func (s *Service) responseBundle(kind string, entries []*entry, errs []error, op
 		resp["status"] = statusLine(e.result.Status)
 		if r != nil {
 			if e.method != "GET" && e.method != "HEAD" {
-				resp["location"] = r.Reference() + "/_history/" + strconv.FormatInt(r.Version, 10)
+				resp["location"] = location(r)
 			}
 			resp["etag"] = r.ETag()
 			resp["lastModified"] = fhir.FormatInstant(r.LastUpdated)

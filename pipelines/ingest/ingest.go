@@ -297,6 +297,21 @@ func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 			return reviewErr
 		}
 	}
+	// The outcome is recorded in the FHIR transaction when the store can
+	// (one commit fewer, and no moment where the effect is committed but
+	// the message still waits), else after it.
+	finished := false
+	opts.Finish = func(ctx context.Context, tx store.Tx, written []string) error {
+		f, ok := tx.(messageFinisher)
+		if !ok {
+			return nil
+		}
+		if err := f.FinishMessage(ctx, msg.ID, p.processed(note, written)); err != nil {
+			return fmt.Errorf("record outcome: %w", err)
+		}
+		finished = true
+		return nil
+	}
 	resp, err := p.cfg.Service.Bundle(ctx, bundle, opts)
 	if reviewErr != nil {
 		return withMessage(reviewErr, msg.ID)
@@ -307,13 +322,24 @@ func (p *Pipeline) Apply(ctx context.Context, msg *store.HL7Message) error {
 		}
 		return &permanentError{msg.ID, fmt.Errorf("transaction: %w", err)}
 	}
-	err = p.cfg.Messages.FinishMessage(ctx, msg.ID, store.MessageOutcome{Status: store.MessageProcessed,
-		Error: note, Resources: locations(resp), At: p.cfg.Now().UTC()})
-	if err != nil {
-		return fmt.Errorf("record outcome: %w", err)
+	if !finished {
+		if err := p.cfg.Messages.FinishMessage(ctx, msg.ID, p.processed(note, locations(resp))); err != nil {
+			return fmt.Errorf("record outcome: %w", err)
+		}
 	}
 	p.log.Debug("message processed", "id", msg.ID, "control_id", msg.ControlID)
 	return nil
+}
+
+// messageFinisher is a store transaction that can record a message's
+// outcome (*postgres.Store's can).
+type messageFinisher interface {
+	FinishMessage(ctx context.Context, id int64, o store.MessageOutcome) error
+}
+
+// processed is the outcome of a message whose Bundle wrote written.
+func (p *Pipeline) processed(note string, written []string) store.MessageOutcome {
+	return store.MessageOutcome{Status: store.MessageProcessed, Error: note, Resources: written, At: p.cfg.Now().UTC()}
 }
 
 // IsPermanent reports whether err, from Apply, would repeat on another

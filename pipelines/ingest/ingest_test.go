@@ -189,3 +189,38 @@ func TestMessagesProducedToTheTopicAreStoredOnFirstSight(t *testing.T) {
 	}
 	assert.Len(t, e.search(t, "Patient", "identifier=MRN-99"), 1)
 }
+
+// TestOutcomeCommitsWithTheEffect: the message's outcome is recorded in
+// the FHIR transaction, so a message whose outcome cannot be recorded
+// (here, one the message store does not hold) writes nothing, and a
+// processed message names what its transaction wrote.
+func TestOutcomeCommitsWithTheEffect(t *testing.T) {
+	ctx := context.Background()
+	st, svc, _ := newService(t)
+	cfg := ingest.DefaultConfig()
+	cfg.Messages, cfg.Receiver, cfg.Service, cfg.DLQ = st, struct{ ingest.Receiver }{}, svc, struct{ ingest.Publisher }{}
+	p, err := ingest.New(cfg)
+	require.NoError(t, err)
+	msg := func(control, mrn string) *store.HL7Message {
+		return &store.HL7Message{ReceivedAt: time.Now(), Raw: adtA01(control, mrn, "Dube"), Channel: "mllp", SendingApp: "ADT",
+			SendingFacility: "HOSP", ControlID: control, Type: "ADT", Trigger: "A01", Version: "2.5.1",
+			Status: store.MessageReceived, AckCode: "AA"}
+	}
+	e := &env{store: st, svc: svc}
+
+	unknown := msg("O1", "MRN-O1")
+	unknown.ID = 987654
+	require.Error(t, p.Apply(ctx, unknown))
+	assert.Empty(t, e.search(t, "Patient", "identifier=MRN-O1"), "nothing written without its outcome")
+
+	m := msg("O2", "MRN-O2")
+	_, err = st.ReceiveMessages(ctx, []*store.HL7Message{m})
+	require.NoError(t, err)
+	require.NoError(t, p.Apply(ctx, m))
+	got, err := st.Message(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.MessageProcessed, got.Status)
+	patients := e.search(t, "Patient", "identifier=MRN-O2")
+	require.Len(t, patients, 1)
+	assert.Contains(t, got.Resources, "Patient/"+patients[0].ID+"/_history/1")
+}

@@ -428,6 +428,17 @@ func decodeMessageCursor(c string) (time.Time, int64, error) {
 
 // FinishMessage implements store.MessageStore.
 func (s *Store) FinishMessage(ctx context.Context, id int64, o store.MessageOutcome) error {
+	return finishMessage(ctx, s.pool, id, o)
+}
+
+// FinishMessage records the outcome of processing message id within the
+// transaction, so that it commits with the transaction's effect (see
+// store.MessageStore).
+func (t *tx) FinishMessage(ctx context.Context, id int64, o store.MessageOutcome) error {
+	return finishMessage(ctx, t.q, id, o)
+}
+
+func finishMessage(ctx context.Context, q querier, id int64, o store.MessageOutcome) error {
 	if o.Status != store.MessageProcessed && o.Status != store.MessageError {
 		return fmt.Errorf("postgres: finish message: status %q is not an outcome", o.Status)
 	}
@@ -435,7 +446,7 @@ func (s *Store) FinishMessage(ctx context.Context, id int64, o store.MessageOutc
 	if resources == nil {
 		resources = []string{}
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE hl7_message SET status = $2, error = $3, resources = $4,
+	tag, err := q.Exec(ctx, `UPDATE hl7_message SET status = $2, error = $3, resources = $4,
 		attempts = attempts + 1, processed_at = $5 WHERE id = $1 AND claims_key`,
 		id, string(o.Status), o.Error, resources, o.At)
 	if err != nil {
