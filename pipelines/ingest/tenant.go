@@ -2,8 +2,9 @@ package ingest
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/fhirhub/fhirhub/fhir"
 )
 
 // Tenants maps sending facilities (MSH-4) to the tenants whose store
@@ -13,9 +14,6 @@ import (
 // fails for good (status error, DLQ) instead of landing in the default
 // tenant; after the map is fixed, a replay writes it.
 type Tenants map[string]string
-
-// tenantID is a FHIR id, what a tenant (an Organization id) must be.
-var tenantID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
 // ParseTenants reads "FACILITY=tenant,OTHER=tenant2,*=tenant3".
 func ParseTenants(s string) (Tenants, error) {
@@ -30,7 +28,7 @@ func ParseTenants(s string) (Tenants, error) {
 		if !ok || facility == "" {
 			return nil, fmt.Errorf("ingest: tenants: %q is not FACILITY=tenant", pair)
 		}
-		if !tenantID.MatchString(tenant) {
+		if !fhir.ValidID(tenant) { // a tenant is an Organization id
 			return nil, fmt.Errorf("ingest: tenants: %q is not a tenant id (letters, digits, '-', '.'; at most 64)", tenant)
 		}
 		if _, dup := t[facility]; dup {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/fhirhub/fhirhub/store"
 )
@@ -40,19 +41,18 @@ func (r reader) ResolveIdentifiers(ctx context.Context, types, systems, values [
 	// The hash names the caller's tenant, the type and the parameter, as
 	// in a search (see matches in search.go and tokenValue); the resource
 	// row is read by its key, and kept when the caller's facility sees it.
-	args := []any{hashes, systems, values, limit}
+	b := &sqlBuilder{scope: sc, args: []any{hashes, systems, values, limit}}
 	visible := ""
 	if sc.Facility != "" {
 		// Before the limit, as a search filters before it pages.
-		visible = ` AND EXISTS (SELECT 1 FROM resource f WHERE f.rid = t.rid AND (f.facility = '' OR f.facility = $5))`
-		args = append(args, sc.Facility)
+		visible = ` AND EXISTS (SELECT 1 FROM resource f WHERE f.rid = t.rid AND ` + strings.Join(b.inScope("f"), " AND ") + `)`
 	}
 	rows, err := r.q.Query(ctx, `SELECT `+resourceRowCols("r")+`, k.i
 		FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS k (h, system, code, i)
 		CROSS JOIN LATERAL (SELECT DISTINCT t.rid FROM idx_token t
 			WHERE t.h_code = k.h AND t.system = k.system AND t.code = k.code`+visible+` ORDER BY t.rid LIMIT $4) m
 		JOIN resource r ON r.rid = m.rid
-		ORDER BY k.i, r.rid`, withMode(args)...)
+		ORDER BY k.i, r.rid`, withMode(b.args)...)
 	if err != nil {
 		return nil, searchErr(ctx, "resolve identifiers", err)
 	}
