@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
@@ -9,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fhirhub/fhirhub/audit"
 	"github.com/fhirhub/fhirhub/auth"
+	"github.com/fhirhub/fhirhub/fhir"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -285,4 +288,31 @@ func TestFacilityScoping(t *testing.T) {
 	res = s.as(f1, "PUT", "/Observation/"+o1, upd)
 	require.Equal(t, http.StatusOK, res.status, "%s", res.raw)
 	assert.Equal(t, http.StatusNotFound, s.as(f2, "GET", "/Observation/"+o1, nil).status)
+}
+
+// TestAuditEventsStayInTheCallersTenant: a request's AuditEvent is
+// stored in the caller's tenant, where that tenant's auditors find it,
+// and in no other.
+func TestAuditEventsStayInTheCallersTenant(t *testing.T) {
+	var w *audit.Writer
+	s := newAuthServer(t, withAudit(&w))
+	tok := s.tenantToken("admin", "user/*.cruds", "acme", "")
+	res := s.do("GET", "/Patient", nil, "Authorization", "Bearer "+tok, "X-Request-Id", "acme-search")
+	require.Equal(t, http.StatusOK, res.status)
+	require.NoError(t, w.Close(context.Background()))
+	requestIDs := func(tenant string) []string {
+		page, err := s.store.History(store.WithScope(context.Background(), store.Scope{Tenant: tenant}),
+			store.HistoryQuery{Type: "AuditEvent", Count: 100})
+		require.NoError(t, err)
+		var out []string
+		for _, v := range page.Versions {
+			obj, err := fhir.ParseObject(v.Content)
+			require.NoError(t, err)
+			out = append(out, detail(obj, "request-id"))
+		}
+		return out
+	}
+	assert.Equal(t, []string{"acme-search"}, requestIDs("acme"))
+	assert.NotContains(t, requestIDs(""), "acme-search")
+	assert.NotContains(t, requestIDs("bravo"), "acme-search")
 }

@@ -126,3 +126,27 @@ func TestTenantsAreDisjoint(t *testing.T) {
 	assert.True(t, seen["bravo/Patient/p1/_history/2"])
 	assert.True(t, seen["Patient/p1/_history/1"])
 }
+
+// TestResolveIdentifiersSeesTheCallersFacility: a transaction's identifier
+// look-up finds what the caller's facility sees, as a search does, and
+// counts only those toward its limit.
+func TestResolveIdentifiersSeesTheCallersFacility(t *testing.T) {
+	bg := context.Background()
+	st := pgtest.Store(t)
+	in := func(facility string) context.Context {
+		return store.WithScope(bg, store.Scope{Tenant: "acme", Facility: facility})
+	}
+	for _, c := range []struct{ id, facility string }{{"a", "f1"}, {"b", "f1"}, {"c", "f2"}, {"d", ""}} {
+		_, err := st.Create(in(c.facility), mustParse(t, `{"resourceType":"Patient","id":"`+c.id+`","identifier":[{"system":"urn:mrn","value":"M-1"}]}`))
+		require.NoError(t, err)
+	}
+	found := func(facility string, limit int) []string {
+		rows, err := st.ResolveIdentifiers(in(facility), []string{"Patient"}, []string{"urn:mrn"}, []string{"M-1"}, limit)
+		require.NoError(t, err)
+		return ids("Patient", rows[0])
+	}
+	assert.Equal(t, []string{"a", "b", "c", "d"}, found("", 10))
+	assert.Equal(t, []string{"c", "d"}, found("f2", 10))
+	assert.Equal(t, []string{"c", "d"}, found("f2", 2), "a and b, which f2 does not see, do not use up the limit")
+	assert.Equal(t, []string{"a", "b"}, found("f1", 2))
+}
