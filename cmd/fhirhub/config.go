@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fhirhub/fhirhub/pipelines/ingest"
 )
 
 // config is the effective configuration of `fhirhub serve` and `migrate`.
@@ -34,6 +36,7 @@ type config struct {
 	MLLPTLSClientCA   string
 	MLLPTLSSenders    string
 	HL7Tenants        string
+	hl7Tenants        ingest.Tenants // parsed by check
 	MLLPIdleTimeout   time.Duration
 	MLLPReadTimeout   time.Duration
 	HL7MessageTypes   string
@@ -159,6 +162,13 @@ func (c *config) check() error {
 	}
 	if c.Audit != auditOn && c.Audit != auditOff {
 		return fmt.Errorf("-audit %q: want %s or %s", c.Audit, auditOn, auditOff)
+	}
+	if c.HL7Tenants != "" {
+		t, err := ingest.ParseTenants(c.HL7Tenants)
+		if err != nil {
+			return fmt.Errorf("-hl7-tenants: %w", err)
+		}
+		c.hl7Tenants = t
 	}
 	if c.MLLPTLSSenders != "" && c.MLLPTLSClientCA == "" {
 		return fmt.Errorf("-mllp-tls-senders-file needs mutual TLS (-mllp-tls-client-ca): senders are identified by their certificates")

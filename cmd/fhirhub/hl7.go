@@ -181,11 +181,7 @@ func startIngest(ctx context.Context, cfg *config, st *postgres.Store, svc *serv
 	}
 	icfg := ingest.DefaultConfig()
 	icfg.Messages, icfg.Receiver, icfg.Service, icfg.DLQ, icfg.Logger = st, firstSight, svc, producer, log
-	if cfg.HL7Tenants != "" {
-		if icfg.Tenants, err = ingest.ParseTenants(cfg.HL7Tenants); err != nil {
-			return nil, nil, err
-		}
-	}
+	icfg.Tenants = cfg.hl7Tenants
 	icfg.Kafka = kafka.DefaultConfig()
 	icfg.Kafka.Brokers, icfg.Kafka.Logger = brokers, log
 	p, err := ingest.New(icfg)
