@@ -111,6 +111,10 @@ func URL(tb testing.TB) string {
 }
 
 func dropDatabase(tb testing.TB, admin, name string) {
+	if os.Getenv("FHIRHUB_TEST_KEEP_DATABASES") != "" {
+		tb.Logf("pgtest: kept database %s (FHIRHUB_TEST_KEEP_DATABASES)", name)
+		return
+	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
