@@ -15,9 +15,9 @@ import (
 // patient, visit, orders, results, practitioners and wards), and a search
 // each is a statement that PostgreSQL parses and plans anew. When the
 // store's transaction can look identifiers up together
-// (identifierResolver), those criteria are resolved with one statement;
-// the others, and all of them under a CriteriaGuard (which may add
-// parameters), are searched one by one.
+// (identifierResolver), those criteria are resolved with one statement,
+// as long as the request's CriteriaGuard, if any, leaves them as they are
+// (an authorised caller's); the others are searched one by one.
 
 // identifierResolver looks up identifier values in one statement
 // (store/postgres): for each i, up to limit current resources of types[i]
@@ -39,11 +39,15 @@ type found struct {
 func (s *Service) matchAll(ctx context.Context, tx store.Tx, conds []*criterion) ([]found, error) {
 	out := make([]found, len(conds))
 	done := make([]bool, len(conds))
-	if r, ok := tx.(identifierResolver); ok && criteriaGuardOf(ctx) == nil {
+	if r, ok := tx.(identifierResolver); ok {
+		guard := criteriaGuardOf(ctx)
 		var types, systems, values []string
 		var owner []int // the criteria of each value
 		for i, c := range conds {
 			alts := s.identifierAlternatives(c.typ, c.query)
+			if alts != nil && guard != nil && !guardLeavesAsIs(ctx, guard, c.typ, c.query) {
+				alts = nil // searched below, where the guard confines or refuses it
+			}
 			for _, a := range alts {
 				types, systems, values, owner = append(types, c.typ), append(systems, a[0]), append(values, a[1]), append(owner, i)
 			}
@@ -79,6 +83,20 @@ func (s *Service) matchAll(ctx context.Context, tx store.Tx, conds []*criterion)
 		out[i].matches = matches
 	}
 	return out, nil
+}
+
+// guardLeavesAsIs reports whether guard lets the criteria of typ be
+// searched as they are: it neither refuses them nor adds parameters that
+// confine them (as it does for a caller that only patient/ scopes allow).
+// Only then may the criteria be resolved by identifier look-up, which
+// knows nothing of the guard.
+func guardLeavesAsIs(ctx context.Context, guard CriteriaGuard, typ, criteria string) bool {
+	params, err := url.ParseQuery(criteria)
+	if err != nil {
+		return false
+	}
+	n := len(params)
+	return guard(ctx, typ, params) == nil && len(params) == n && len(params["identifier"]) == 1
 }
 
 // identifierAlternatives returns the alternatives of criteria of typ that
