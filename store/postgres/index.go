@@ -203,7 +203,11 @@ func queueInsertComposites(b queuer, typ string, rid int64, cs []search.Composit
 			continue
 		}
 		pk := paramKey(typ, c.Param)
-		for _, h1 := range []int64{compositeFirstKey(typ, c.Param, first.System, first.Code), compositeFirstKey(typ, c.Param, "", first.Code)} {
+		firsts := []int64{compositeFirstKey(typ, c.Param, first.System, first.Code), compositeFirstKey(typ, c.Param, "", first.Code)}
+		if first.System == "" {
+			firsts = firsts[1:] // the same key twice
+		}
+		for _, h1 := range firsts {
 			params, h1s, h2s = append(params, pk), append(h1s, h1), append(h2s, h2)
 			los, his, tlos, this = append(los, lo), append(his, hi), append(tlos, tlo), append(this, thi)
 		}
