@@ -87,6 +87,10 @@ type typeIndex struct {
 	params []*Param      // sorted by code
 	bound  []*boundParam // the indexed ones, sorted by code
 	hint   sizeHint
+	// derived are the parameters whose rows others' answer (derived.go),
+	// derivedSet their codes.
+	derived    map[string]Storage
+	derivedSet map[string]bool
 }
 
 // boundParam is a parameter compiled for one resource type.
@@ -338,8 +342,9 @@ func buildR4() (*snapshot, error) {
 			}
 		}
 	}
-	for _, ti := range s.types {
+	for rt, ti := range s.types {
 		ti.sort()
+		ti.derive(m, rt)
 	}
 	return s, nil
 }
@@ -407,6 +412,7 @@ func (r *Registry) Add(sp fhir.Object) error {
 		if !copied[rt] {
 			o := s.types[rt]
 			ti := &typeIndex{t: o.t, byCode: make(map[string]*Param, len(o.byCode)+1), bound: slices.Clone(o.bound)}
+			ti.setDerived(o.derived)
 			for k, v := range o.byCode {
 				ti.byCode[k] = v
 			}
@@ -422,6 +428,7 @@ func (r *Registry) Add(sp fhir.Object) error {
 		for rt, ti := range old.types {
 			if q := ti.byCode[prev.Code]; q == prev {
 				e := edit(rt)
+				e.forget(prev.Code)
 				delete(e.byCode, prev.Code)
 				removeBound(e, func(q *Param) bool { return q == prev })
 			}
@@ -429,6 +436,7 @@ func (r *Registry) Add(sp fhir.Object) error {
 	}
 	for rt, bp := range bound {
 		ti := edit(rt)
+		ti.forget(p.Code)
 		ti.byCode[p.Code] = p
 		removeBound(ti, func(q *Param) bool { return q.Code == p.Code })
 		if bp != nil {

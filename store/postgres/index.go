@@ -16,6 +16,17 @@ import (
 // *search.Registry implements it.
 type Extractor interface {
 	Extract(obj fhir.Object) (search.Values, error)
+	paramStorage
+	// Derived returns the parameters of a resource type whose values
+	// Extract returns but whose rows are not written: searches on them
+	// read the rows of others (Storage).
+	Derived(resourceType string) map[string]bool
+}
+
+// paramStorage tells which parameters' rows answer a search on a
+// parameter (search.Registry.Storage).
+type paramStorage interface {
+	Storage(resourceType, code string) search.Storage
 }
 
 // Normalizer gives the form string searches compare (search.Normalize).
@@ -45,8 +56,14 @@ const textSeparator = " \x1f "
 
 // queueInsertIndex adds one multi-row INSERT per non-empty value type to b.
 // typ is the hash type of the resource, hashType(tenant, resource type):
-// it is hashed into every key and used for nothing else.
-func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values) {
+// it is hashed into every key and used for nothing else. The values of
+// the derived parameters (search.Registry.Derived) are not written: the
+// rows of the parameters they derive from answer their searches.
+func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values, derived map[string]bool) {
+	if len(derived) > 0 {
+		kept := withoutDerived(v, derived)
+		v = &kept
+	}
 	if n := len(v.Strings); n > 0 {
 		params, norms, exacts := make([]int64, n), make([]string, n), make([]string, n)
 		for i, s := range v.Strings {
@@ -267,4 +284,38 @@ func (s *Store) localReferences(v *search.Values) {
 		}
 		r.Type, r.ID, r.URL = typ, id, ""
 	}
+}
+
+// withoutDerived returns v without the values of the derived parameters.
+// It copies only the kinds of values it drops some of.
+func withoutDerived(v *search.Values, derived map[string]bool) search.Values {
+	out := *v
+	out.Strings = dropDerived(v.Strings, derived, func(x search.String) string { return x.Param })
+	out.Tokens = dropDerived(v.Tokens, derived, func(x search.Token) string { return x.Param })
+	out.Dates = dropDerived(v.Dates, derived, func(x search.Date) string { return x.Param })
+	out.Numbers = dropDerived(v.Numbers, derived, func(x search.Number) string { return x.Param })
+	out.Quantities = dropDerived(v.Quantities, derived, func(x search.Quantity) string { return x.Param })
+	out.References = dropDerived(v.References, derived, func(x search.Reference) string { return x.Param })
+	out.URIs = dropDerived(v.URIs, derived, func(x search.URI) string { return x.Param })
+	return out
+}
+
+func dropDerived[T any](vals []T, derived map[string]bool, param func(T) string) []T {
+	first := -1
+	for i, x := range vals {
+		if derived[param(x)] {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return vals
+	}
+	out := append(make([]T, 0, len(vals)-1), vals[:first]...)
+	for _, x := range vals[first+1:] {
+		if !derived[param(x)] {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -66,7 +66,7 @@ func (b *insertBatch) add(v *version1) bool {
 	b.typs, b.ids, b.methods, b.contents = append(b.typs, typ), append(b.ids, id), append(b.methods, v.res.Method), append(b.contents, string(v.res.Content))
 	b.tenants, b.facilities = append(b.tenants, v.scope.Tenant), append(b.facilities, v.facility)
 	b.ats, b.compartments = append(b.ats, v.res.LastUpdated), append(b.compartments, patientCompartment(typ, id, &v.values))
-	queueInsertIndex(batchQueuer{b, int64(len(b.typs))}, hashType(v.scope.Tenant, typ), 0, &v.values)
+	queueInsertIndex(batchQueuer{b, int64(len(b.typs))}, hashType(v.scope.Tenant, typ), 0, &v.values, v.derived)
 	return true
 }
 

@@ -77,7 +77,7 @@ func (s *Store) reindexBatch(ctx context.Context, typ string, after int64) (int,
 			}
 			s.localReferences(&values)
 			queueDeleteIndex(b, r.rid)
-			queueInsertIndex(b, hashType(r.tenant, r.typ), r.rid, &values)
+			queueInsertIndex(b, hashType(r.tenant, r.typ), r.rid, &values, s.cfg.Extractor.Derived(r.typ))
 			last = r.rid
 		}
 		n = len(batch)

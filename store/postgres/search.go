@@ -51,7 +51,7 @@ import (
 // Errors are *fhir.Error with code invalid (bad cursor, a clause the store
 // cannot evaluate) or not-supported, or internal errors.
 func (r reader) Search(ctx context.Context, q *store.SearchQuery) (*store.SearchResult, error) {
-	b := &sqlBuilder{now: r.s.now(), scope: store.ScopeFrom(ctx)}
+	b := &sqlBuilder{now: r.s.now(), scope: store.ScopeFrom(ctx), reg: r.s.cfg.Extractor}
 	m, err := b.matches(q)
 	if err != nil {
 		return nil, err
@@ -79,6 +79,8 @@ func (r reader) Search(ctx context.Context, q *store.SearchQuery) (*store.Search
 type sqlBuilder struct {
 	args []any
 	now  time.Time
+	// reg tells where each parameter's rows are (search.Storage).
+	reg paramStorage
 	// scope is the caller's tenant and facility: index keys hash the
 	// tenant (hashType), resource rows are selected by it (inScope).
 	scope store.Scope
@@ -140,13 +142,6 @@ type scope struct {
 func (s scope) col(name string) string { return s.alias + "." + name }
 
 // hashes returns f applied to the hash type (hashType) of every type of s.
-func (s scope) hashes(f func(typ string) int64) []int64 {
-	out := make([]int64, len(s.types))
-	for i, t := range s.types {
-		out[i] = f(hashType(s.tenant, t))
-	}
-	return out
-}
 
 // scopeOf returns the scope of alias over types in the caller's tenant.
 func (b *sqlBuilder) scopeOf(alias string, types []string) scope {

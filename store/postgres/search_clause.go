@@ -3,6 +3,7 @@ package postgres
 import (
 	"strings"
 
+	"github.com/fhirhub/fhirhub/fhir/search"
 	"github.com/fhirhub/fhirhub/store"
 )
 
@@ -59,9 +60,57 @@ func (b *sqlBuilder) clause(c *store.Clause, sc scope) (string, error) {
 	return "", notSupported("search parameter %s of type %s is not supported", c.Param, c.Type)
 }
 
-// paramCond returns "x.param = <hash of code on each type of sc>".
+// paramCond returns "x.param = <hash of code on each type of sc>": of
+// the parameters whose rows answer a search on code (search.Storage),
+// and, for a reference parameter derived as a restriction to a target
+// type, only their rows that point at that type.
 func (b *sqlBuilder) paramCond(x, code string, sc scope) string {
-	return b.eqAny(x+".param", sc.hashes(func(t string) int64 { return paramKey(t, code) }))
+	byTarget := map[string][]int64{}
+	var targets []string
+	for _, t := range sc.types {
+		st := b.storage(t, code)
+		if _, ok := byTarget[st.Target]; !ok {
+			targets = append(targets, st.Target)
+		}
+		for _, p := range st.Params {
+			byTarget[st.Target] = append(byTarget[st.Target], paramKey(hashType(sc.tenant, t), p))
+		}
+	}
+	if len(targets) == 1 && targets[0] == "" {
+		return b.eqAny(x+".param", byTarget[""])
+	}
+	alts := make([]string, 0, len(targets))
+	for _, target := range targets {
+		cond := b.eqAny(x+".param", byTarget[target])
+		if target != "" {
+			cond += " AND " + x + ".target_type = " + b.arg(target)
+		}
+		alts = append(alts, cond)
+	}
+	return orJoin(alts)
+}
+
+// keys returns the index keys f makes of each type of sc (as hashType,
+// in the caller's tenant) and each parameter whose rows answer a search
+// on code (search.Storage): for the key columns that hash the parameter
+// with a value (h_code, h_sys, h_first).
+func (b *sqlBuilder) keys(sc scope, code string, f func(typ, param string) int64) []int64 {
+	out := make([]int64, 0, len(sc.types))
+	for _, t := range sc.types {
+		for _, p := range b.storage(t, code).Params {
+			out = append(out, f(hashType(sc.tenant, t), p))
+		}
+	}
+	return out
+}
+
+// storage returns where the rows of parameter code of resource type typ
+// are (the parameter itself without a registry).
+func (b *sqlBuilder) storage(typ, code string) search.Storage {
+	if b.reg == nil {
+		return search.Storage{Params: []string{code}}
+	}
+	return b.reg.Storage(typ, code)
 }
 
 // inIndex returns "rid IN (SELECT x.rid FROM table x WHERE conds AND

@@ -36,7 +36,7 @@ func (b *sqlBuilder) compositeClause(c *store.Clause, sc scope) (string, error) 
 		if first.Code == "" {
 			return "", invalid("composite parameter %s: the first component needs a code", c.Param)
 		}
-		h1 := b.eqAny(x+".h_first", sc.hashes(func(t string) int64 { return compositeFirstKey(t, c.Param, first.System, first.Code) }))
+		h1 := b.eqAny(x+".h_first", b.keys(sc, c.Param, func(t, p string) int64 { return compositeFirstKey(t, p, first.System, first.Code) }))
 		second, err := b.compositeSecond(x, c.Param, c.Components[1].Type, &v.Parts[1])
 		if err != nil {
 			return "", err

@@ -96,7 +96,7 @@ func includesOf(q *store.SearchQuery, iterating bool) []taggedInclude {
 // includeRows returns up to limit current resources that inc reaches from
 // sources and that are not in seen, in rid order.
 func (r reader) includeRows(ctx context.Context, inc taggedInclude, sources []source, seen []int64, limit int) ([]pageRow, error) {
-	b := &sqlBuilder{scope: store.ScopeFrom(ctx)}
+	b := &sqlBuilder{scope: store.ScopeFrom(ctx), reg: r.s.cfg.Extractor}
 	var conds []string
 	if inc.rev {
 		conds = b.revIncludeConds(inc.Include, sources)
@@ -145,7 +145,7 @@ func (b *sqlBuilder) includeConds(inc store.Include, sources []source) []string 
 	x := "x"
 	refs := []string{x + ".rid = ANY(" + b.arg(rids) + "::bigint[])"}
 	if inc.Param != "*" && inc.Param != "" {
-		refs = append(refs, x+".param = "+b.arg(paramKey(b.hashType(inc.SourceType), inc.Param)))
+		refs = append(refs, b.paramCond(x, inc.Param, b.scopeOf(x, []string{inc.SourceType})))
 	}
 	if inc.TargetType != "" {
 		refs = append(refs, x+".target_type = "+b.arg(inc.TargetType))
@@ -175,10 +175,10 @@ func (b *sqlBuilder) revIncludeConds(inc store.Include, sources []source) []stri
 	if len(types) == 0 {
 		return nil
 	}
-	p := b.arg(paramKey(b.hashType(inc.SourceType), inc.Param))
+	param := b.paramCond("x", inc.Param, b.scopeOf("x", []string{inc.SourceType}))
 	alts := make([]string, 0, len(types))
 	for _, typ := range types {
-		alts = append(alts, "x.param = "+p+" AND x.target_type = "+b.arg(typ)+" AND x.target_id = ANY("+b.arg(byType[typ])+"::text[])")
+		alts = append(alts, param+" AND x.target_type = "+b.arg(typ)+" AND x.target_id = ANY("+b.arg(byType[typ])+"::text[])")
 	}
 	return []string{"t.type = " + b.arg(inc.SourceType),
 		"t.rid IN (SELECT x.rid FROM idx_reference x WHERE " + orJoin(alts) + ")"}

@@ -41,10 +41,10 @@ func (b *sqlBuilder) quantityClause(c *store.Clause, sc scope) (string, error) {
 		var unit string
 		switch {
 		case v.UnitSystem != "" && v.UnitCode != "":
-			unit = b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, c.Param, v.UnitCode) })) + " AND " +
-				b.eqAny(x+".h_sys_code", sc.hashes(func(t string) int64 { return tokenSysCodeKey(t, c.Param, v.UnitSystem, v.UnitCode) }))
+			unit = b.eqAny(x+".h_code", b.keys(sc, c.Param, func(t, p string) int64 { return tokenCodeKey(t, p, v.UnitCode) })) + " AND " +
+				b.eqAny(x+".h_sys_code", b.keys(sc, c.Param, func(t, p string) int64 { return tokenSysCodeKey(t, p, v.UnitSystem, v.UnitCode) }))
 		case v.UnitCode != "":
-			unit = b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, c.Param, v.UnitCode) }))
+			unit = b.eqAny(x+".h_code", b.keys(sc, c.Param, func(t, p string) int64 { return tokenCodeKey(t, p, v.UnitCode) }))
 		default:
 			unit = b.paramCond(x, c.Param, sc)
 		}

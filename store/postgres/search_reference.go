@@ -75,7 +75,7 @@ func (b *sqlBuilder) hasClause(h *store.Has, sc scope) (string, error) {
 	}
 	x := b.alias("f")
 	conds := []string{
-		x + ".param = " + b.arg(paramKey(b.hashType(h.Type), h.RefParam)),
+		b.paramCond(x, h.RefParam, b.scopeOf(x, []string{h.Type})),
 		b.eqAnyText(x+".target_type", sc.types),
 		x + ".rid IN (SELECT " + src + ".rid FROM resource " + src + " WHERE " + strings.Join(b.inScope(src), " AND ") +
 			" AND " + src + ".type = " + b.arg(h.Type) + " AND NOT " + src + ".deleted AND " + inner + ")",

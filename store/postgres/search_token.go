@@ -43,7 +43,7 @@ func (b *sqlBuilder) tokenClause(c *store.Clause, sc scope) (string, error) {
 func (b *sqlBuilder) tokenValue(x, param string, sc scope, v *store.Value) string {
 	switch {
 	case v.HasSystem && v.Code == "": // system|
-		return b.eqAny(x+".h_sys", sc.hashes(func(t string) int64 { return tokenSysKey(t, param, v.System) })) +
+		return b.eqAny(x+".h_sys", b.keys(sc, param, func(t, p string) int64 { return tokenSysKey(t, p, v.System) })) +
 			" AND " + x + ".system = " + b.arg(v.System)
 	case v.HasSystem: // system|code or |code
 		return b.tokenCode(x, param, sc, v.Code) + " AND " + x + ".system = " + b.arg(v.System)
@@ -54,7 +54,7 @@ func (b *sqlBuilder) tokenValue(x, param string, sc scope, v *store.Value) strin
 
 // tokenCode is the condition on idx_token row x for code, in any system.
 func (b *sqlBuilder) tokenCode(x, param string, sc scope, code string) string {
-	return b.eqAny(x+".h_code", sc.hashes(func(t string) int64 { return tokenCodeKey(t, param, code) })) +
+	return b.eqAny(x+".h_code", b.keys(sc, param, func(t, p string) int64 { return tokenCodeKey(t, p, code) })) +
 		" AND " + x + ".code = " + b.arg(code)
 }
 

@@ -388,6 +388,7 @@ func (s *Store) gather(b *insertBatch, sc store.Scope, typ, id string, obj fhir.
 type version1 struct {
 	res      *store.Resource
 	values   search.Values
+	derived  map[string]bool // the parameters whose values are not written
 	scope    store.Scope
 	facility string
 }
@@ -408,6 +409,7 @@ func (s *Store) version1(sc store.Scope, typ, id string, obj fhir.Object, method
 	return &version1{
 		res:      &store.Resource{Type: typ, ID: id, Version: 1, LastUpdated: now, Method: method, Content: fhir.MarshalJSON(obj)},
 		values:   values,
+		derived:  s.cfg.Extractor.Derived(typ),
 		scope:    sc,
 		facility: facility,
 	}, nil
@@ -572,7 +574,7 @@ func (t *tx) Put(ctx context.Context, obj fhir.Object, ifVersion int64, method s
 		queueDeleteIndex(w, cur.rid)
 	}
 	t.s.localReferences(&values)
-	queueInsertIndex(w, hashType(sc.Tenant, typ), cur.rid, &values)
+	queueInsertIndex(w, hashType(sc.Tenant, typ), cur.rid, &values, t.s.cfg.Extractor.Derived(typ))
 	op := "update"
 	if cur.deleted {
 		op = "create"

@@ -1,0 +1,170 @@
+package search
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fhirhub/fhirhub/fhir"
+)
+
+func TestDerivedParameters(t *testing.T) {
+	reg := NewRegistry()
+	for _, tc := range []struct {
+		typ, code string
+		want      Storage
+	}{
+		{"Observation", "patient", Storage{Params: []string{"subject"}, Target: "Patient"}},
+		{"Provenance", "patient", Storage{Params: []string{"target"}, Target: "Patient"}},
+		{"Encounter", "practitioner", Storage{Params: []string{"participant"}, Target: "Practitioner"}},
+		{"Patient", "phonetic", Storage{Params: []string{"name"}}},
+		{"Observation", "combo-code", Storage{Params: []string{"code", "component-code"}}},
+		{"Observation", "combo-value-quantity", Storage{Params: []string{"component-value-quantity", "value-quantity"}}},
+		{"DeviceUseStatement", "subject", Storage{Params: []string{"patient"}}},
+		// Stored: their own expression, an identifier, a composite.
+		{"Observation", "subject", Storage{Params: []string{"subject"}}},
+		{"AllergyIntolerance", "patient", Storage{Params: []string{"patient"}}},
+		{"Patient", "name", Storage{Params: []string{"name"}}},
+		{"Observation", "identifier", Storage{Params: []string{"identifier"}}},
+		{"Observation", "combo-code-value-quantity", Storage{Params: []string{"combo-code-value-quantity"}}},
+	} {
+		t.Run(tc.typ+"."+tc.code, func(t *testing.T) {
+			got := reg.Storage(tc.typ, tc.code)
+			sort.Strings(got.Params)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, len(tc.want.Params) != 1 || tc.want.Params[0] != tc.code, reg.Derived(tc.typ)[tc.code])
+		})
+	}
+	n := 0
+	for _, ti := range reg.snap.Load().types {
+		n += len(ti.derived)
+		for code, st := range ti.derived {
+			for _, from := range st.Params {
+				assert.False(t, ti.derivedSet[from], "%s derives from %s, which is derived", code, from)
+			}
+		}
+	}
+	t.Logf("%d derived parameters", n)
+	assert.GreaterOrEqual(t, n, 60)
+}
+
+// A parameter added later stores its rows, and so do the ones derived
+// from the parameter it replaces.
+func TestDerivedEndsWithAdd(t *testing.T) {
+	reg := NewRegistry()
+	require.True(t, reg.Derived("Patient")["phonetic"])
+	require.NoError(t, reg.Add(fhir.Object{"resourceType": "SearchParameter", "url": "http://example.org/SearchParameter/name",
+		"code": "name", "base": []any{"Patient"}, "type": "string", "expression": "Patient.name.family"}))
+	assert.Equal(t, Storage{Params: []string{"phonetic"}}, reg.Storage("Patient", "phonetic"))
+	assert.False(t, reg.Derived("Patient")["phonetic"])
+	assert.True(t, reg.Derived("Observation")["patient"], "other types keep theirs")
+	assert.True(t, Default().Derived("Patient")["phonetic"], "the default registry is not changed")
+}
+
+// TestDerivedValues checks, on every resource of the Synthea corpus and on
+// resources written for the purpose, that each derived parameter's values
+// are exactly those of the parameters it derives from (restricted to the
+// target type): searching their rows is searching its own.
+func TestDerivedValues(t *testing.T) {
+	reg := Default()
+	checked := map[string]int{}
+	check := func(t *testing.T, obj fhir.Object) {
+		rt := fhir.ResourceType(obj)
+		v, err := reg.Extract(obj)
+		require.NoError(t, err)
+		for code := range reg.Derived(rt) {
+			st := reg.Storage(rt, code)
+			own, from := valueKeys(&v, []string{code}, ""), valueKeys(&v, st.Params, st.Target)
+			if len(own) > 0 {
+				checked[rt+"."+code]++
+			}
+			require.Equal(t, own, from, "%s/%s: %s derived from %v (target %q)", rt, fhir.ResourceID(obj), code, st.Params, st.Target)
+		}
+	}
+	for _, doc := range []string{
+		`{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}],"text":"Blood pressure"},
+		  "subject":{"reference":"Patient/p1"},"performer":[{"reference":"Practitioner/d1"}],
+		  "valueQuantity":{"value":1.5,"system":"http://unitsofmeasure.org","code":"mmol/L"},
+		  "component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":120,"system":"http://unitsofmeasure.org","code":"mm[Hg]"}},
+		    {"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"260385009"}]}}]}`,
+		`{"resourceType":"Observation","id":"o2","status":"final","code":{"text":"note"},"subject":{"reference":"Group/g1"}}`,
+		`{"resourceType":"Observation","id":"o3","status":"final","code":{"text":"note"},"subject":{"reference":"http://other.example/fhir/Patient/9"}}`,
+		`{"resourceType":"Observation","id":"o4","status":"final","code":{"text":"note"},"subject":{"identifier":{"value":"x"}}}`,
+		`{"resourceType":"Provenance","id":"v1","recorded":"2024-01-01T00:00:00Z","agent":[{"who":{"reference":"Device/d"}}],
+		  "target":[{"reference":"Patient/p1"},{"reference":"Encounter/e1"},{"reference":"Patient/p2/_history/3"}]}`,
+		`{"resourceType":"Patient","id":"p1","name":[{"family":"Dlamini","given":["Thandi","Nomsa"]},{"text":"T. Dlamini"}]}`,
+		`{"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p1"},
+		  "participant":[{"individual":{"reference":"Practitioner/d1"}},{"individual":{"reference":"RelatedPerson/r1"}}]}`,
+		`{"resourceType":"Appointment","id":"a1","status":"booked","participant":[{"actor":{"reference":"Patient/p1"},"status":"accepted"},
+		  {"actor":{"reference":"Location/l1"},"status":"accepted"},{"actor":{"reference":"Practitioner/d1"},"status":"accepted"}]}`,
+	} {
+		obj, err := fhir.ParseObject([]byte(doc))
+		require.NoError(t, err)
+		check(t, obj)
+	}
+	for _, file := range syntheaFiles(t) {
+		all, fullURLs := readBundle(t, file)
+		for _, obj := range all {
+			rewriteReferences(obj, fullURLs)
+			check(t, obj)
+		}
+	}
+	for _, p := range []string{"Observation.patient", "Observation.combo-code", "Observation.combo-value-quantity", "Patient.phonetic",
+		"Provenance.patient", "Encounter.practitioner", "Appointment.location", "Encounter.patient"} {
+		assert.Positive(t, checked[p], "%s has values somewhere", p)
+	}
+	t.Logf("derived parameters with values, and how many resources had them: %v", checked)
+}
+
+// valueKeys returns the values of params in v, without their parameter
+// (references of type target only, when set), as sorted text.
+func valueKeys(v *Values, params []string, target string) []string {
+	in := func(p string) bool { return slices.Contains(params, p) }
+	var out []string
+	for _, x := range v.Strings {
+		if in(x.Param) {
+			out = append(out, "s "+x.Value)
+		}
+	}
+	for _, x := range v.Tokens {
+		if in(x.Param) {
+			x.Param = ""
+			out = append(out, fmt.Sprintf("t %+v", x))
+		}
+	}
+	for _, x := range v.Dates {
+		if in(x.Param) {
+			x.Param = ""
+			out = append(out, fmt.Sprintf("d %+v", x))
+		}
+	}
+	for _, x := range v.Numbers {
+		if in(x.Param) {
+			x.Param = ""
+			out = append(out, fmt.Sprintf("n %+v", x))
+		}
+	}
+	for _, x := range v.Quantities {
+		if in(x.Param) {
+			x.Param = ""
+			out = append(out, fmt.Sprintf("q %+v", x))
+		}
+	}
+	for _, x := range v.References {
+		if in(x.Param) && (target == "" || x.Type == target) {
+			x.Param = ""
+			out = append(out, fmt.Sprintf("r %+v", x))
+		}
+	}
+	for _, x := range v.URIs {
+		if in(x.Param) {
+			out = append(out, "u "+x.Value)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
