@@ -50,3 +50,10 @@ func (r *recorder) Exec(ctx context.Context, sql string, args ...any) (pgconn.Co
 	r.stmts = append(r.stmts, Statement{sql, args})
 	return r.querier.Exec(ctx, sql, args...)
 }
+
+func (r *recorder) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	for _, q := range b.QueuedQueries {
+		r.stmts = append(r.stmts, Statement{q.SQL, q.Arguments})
+	}
+	return r.querier.SendBatch(ctx, b)
+}
