@@ -63,11 +63,35 @@ func (r *txRun) wrote(e *entry) {
 		return
 	}
 	r.written[res.Reference()] = true
-	if (e.method == "POST" || e.method == "PUT") && e.result.Status == http.StatusCreated {
+	switch {
+	case (e.method == "POST" || e.method == "PUT") && e.result.Status == http.StatusCreated:
 		r.created = append(r.created, &createdResource{res: res, obj: e.resource})
-	} else {
+	case (e.method == "PUT" || e.method == "PATCH") && r.rewrote(res):
+		// A resource this transaction created, written again (an HL7 v2
+		// message's Bundle patches the Patient it creates): the created
+		// list holds what it is now, and still knows every resource of
+		// the type the transaction wrote.
+	default:
 		r.updated[res.Type] = true
 	}
+}
+
+// rewrote replaces, in the created list, the resource res is a new
+// version of with res; false when res is not one the transaction created
+// (or its content cannot be read).
+func (r *txRun) rewrote(res *store.Resource) bool {
+	for _, c := range r.created {
+		if c.res.Type != res.Type || c.res.ID != res.ID {
+			continue
+		}
+		obj, err := fhir.ParseObject(res.Content)
+		if err != nil {
+			return false
+		}
+		c.res, c.obj, c.tokens, c.known = res, obj, nil, false
+		return true
+	}
+	return false
 }
 
 // runCreate performs a POST that its ifNoneExist did not match when the

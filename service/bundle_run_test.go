@@ -207,6 +207,45 @@ func TestTransactionPatchesWhatItCreated(t *testing.T) {
 	assert.Equal(t, "other", obj["gender"])
 }
 
+// Two PATCHes of a resource the transaction created (an HL7 v2 message's
+// Bundle restates its Patient in two) both start from what the one before
+// wrote, without searching: the created resource is known as it is after
+// each write, identifiers included, so criteria matching a value the
+// first PATCH added find it, and criteria matching a value it removed do
+// not.
+func TestTransactionPatchesWhatItCreatedTwice(t *testing.T) {
+	ctx := context.Background()
+	svc, c := newCountingService(t)
+	bundle := fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		fhir.Object{"resource": fhir.Object{"resourceType": "Patient", "identifier": []any{fhir.Object{"system": "urn:mrn", "value": "M-4"}}},
+			"request": fhir.Object{"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:mrn|M-4"}},
+		patchEntry("Patient?identifier=urn:mrn|M-4", `[{"op":"add","path":"/identifier/-","value":{"system":"urn:national","value":"N-4"}},`+
+			`{"op":"add","path":"/gender","value":"other"}]`),
+		patchEntry("Patient?identifier=urn:national|N-4", `[{"op":"add","path":"/birthDate","value":"1990-01-02"},`+
+			`{"op":"remove","path":"/identifier/0"}]`),
+		patchEntry("Patient?identifier=urn:mrn|M-4", `[{"op":"add","path":"/active","value":true}]`),
+	}}
+	_, err := svc.Bundle(ctx, bundle, service.BundleOptions{})
+	require.Error(t, err, "the last PATCH's criteria match nothing once the identifier is removed")
+	c.take()
+
+	bundle["entry"] = bundle["entry"].([]any)[:3]
+	resp, err := svc.Bundle(ctx, bundle, service.BundleOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Create": 1, "Put": 2}, c.take(), "no search: each PATCH finds the created Patient in memory")
+	entries := resp["entry"].([]any)
+	assert.Equal(t, "200 OK", entries[2].(fhir.Object)["response"].(fhir.Object)["status"])
+	res, _, _, err := svc.Search(ctx, "Patient", url.Values{"identifier": {"urn:national|N-4"}})
+	require.NoError(t, err)
+	require.Len(t, res.Matches, 1)
+	assert.EqualValues(t, 3, res.Matches[0].Version)
+	obj, err := fhir.ParseObject(res.Matches[0].Content)
+	require.NoError(t, err)
+	assert.Equal(t, "other", obj["gender"])
+	assert.Equal(t, "1990-01-02", obj["birthDate"])
+	assert.Equal(t, []any{fhir.Object{"system": "urn:national", "value": "N-4"}}, obj["identifier"])
+}
+
 // Two ensures whose criteria differ but match the same new resource (a
 // patient known by two identifiers, and by one of them) create it once:
 // the second searches again instead of trusting the resolution made before
