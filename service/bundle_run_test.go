@@ -198,13 +198,21 @@ func TestTransactionPatchesWhatItCreated(t *testing.T) {
 	entries := resp["entry"].([]any)
 	assert.Equal(t, "201 Created", entries[0].(fhir.Object)["response"].(fhir.Object)["status"])
 	assert.Equal(t, "200 OK", entries[1].(fhir.Object)["response"].(fhir.Object)["status"])
-	res, _, _, err := svc.Search(ctx, "Patient", url.Values{"identifier": {"urn:mrn|M-2"}})
+	obj := onlyMatch(t, svc, "Patient", "urn:mrn|M-2", 2)
+	assert.Equal(t, "other", obj["gender"])
+}
+
+// onlyMatch returns the one resource of typ with the identifier, which
+// must be at version.
+func onlyMatch(t *testing.T, svc *service.Service, typ, identifier string, version int64) fhir.Object {
+	t.Helper()
+	res, _, _, err := svc.Search(context.Background(), typ, url.Values{"identifier": {identifier}})
 	require.NoError(t, err)
 	require.Len(t, res.Matches, 1)
-	assert.EqualValues(t, 2, res.Matches[0].Version)
+	assert.EqualValues(t, version, res.Matches[0].Version)
 	obj, err := fhir.ParseObject(res.Matches[0].Content)
 	require.NoError(t, err)
-	assert.Equal(t, "other", obj["gender"])
+	return obj
 }
 
 // Two PATCHes of a resource the transaction created (an HL7 v2 message's
@@ -235,12 +243,7 @@ func TestTransactionPatchesWhatItCreatedTwice(t *testing.T) {
 	assert.Equal(t, map[string]int{"Resolve": 2, "Lock": 1, "Create": 1, "Put": 2}, c.take(), "no search: each PATCH finds the created Patient in memory")
 	entries := resp["entry"].([]any)
 	assert.Equal(t, "200 OK", entries[2].(fhir.Object)["response"].(fhir.Object)["status"])
-	res, _, _, err := svc.Search(ctx, "Patient", url.Values{"identifier": {"urn:national|N-4"}})
-	require.NoError(t, err)
-	require.Len(t, res.Matches, 1)
-	assert.EqualValues(t, 3, res.Matches[0].Version)
-	obj, err := fhir.ParseObject(res.Matches[0].Content)
-	require.NoError(t, err)
+	obj := onlyMatch(t, svc, "Patient", "urn:national|N-4", 3)
 	assert.Equal(t, "other", obj["gender"])
 	assert.Equal(t, "1990-01-02", obj["birthDate"])
 	assert.Equal(t, []any{fhir.Object{"system": "urn:national", "value": "N-4"}}, obj["identifier"])

@@ -123,48 +123,27 @@ func TestDerivedValues(t *testing.T) {
 // valueKeys returns the values of params in v, without their parameter
 // (references of type target only, when set), as sorted text.
 func valueKeys(v *Values, params []string, target string) []string {
-	in := func(p string) bool { return slices.Contains(params, p) }
 	var out []string
-	for _, x := range v.Strings {
-		if in(x.Param) {
-			out = append(out, "s "+x.Value)
-		}
-	}
-	for _, x := range v.Tokens {
-		if in(x.Param) {
-			x.Param = ""
-			out = append(out, fmt.Sprintf("t %+v", x))
-		}
-	}
-	for _, x := range v.Dates {
-		if in(x.Param) {
-			x.Param = ""
-			out = append(out, fmt.Sprintf("d %+v", x))
-		}
-	}
-	for _, x := range v.Numbers {
-		if in(x.Param) {
-			x.Param = ""
-			out = append(out, fmt.Sprintf("n %+v", x))
-		}
-	}
-	for _, x := range v.Quantities {
-		if in(x.Param) {
-			x.Param = ""
-			out = append(out, fmt.Sprintf("q %+v", x))
-		}
-	}
-	for _, x := range v.References {
-		if in(x.Param) && (target == "" || x.Type == target) {
-			x.Param = ""
-			out = append(out, fmt.Sprintf("r %+v", x))
-		}
-	}
-	for _, x := range v.URIs {
-		if in(x.Param) {
-			out = append(out, "u "+x.Value)
-		}
-	}
+	out = appendKeys(out, "s", v.Strings, params, func(x *String) *string { return &x.Param })
+	out = appendKeys(out, "t", v.Tokens, params, func(x *Token) *string { return &x.Param })
+	out = appendKeys(out, "d", v.Dates, params, func(x *Date) *string { return &x.Param })
+	out = appendKeys(out, "n", v.Numbers, params, func(x *Number) *string { return &x.Param })
+	out = appendKeys(out, "q", v.Quantities, params, func(x *Quantity) *string { return &x.Param })
+	out = appendKeys(out, "u", v.URIs, params, func(x *URI) *string { return &x.Param })
+	refs := slices.DeleteFunc(slices.Clone(v.References), func(r Reference) bool { return target != "" && r.Type != target })
+	out = appendKeys(out, "r", refs, params, func(x *Reference) *string { return &x.Param })
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// appendKeys appends the values of params in vals as text, their
+// parameter left out.
+func appendKeys[T any](out []string, kind string, vals []T, params []string, param func(*T) *string) []string {
+	for _, x := range vals {
+		if p := param(&x); slices.Contains(params, *p) {
+			*p = ""
+			out = append(out, fmt.Sprintf("%s %+v", kind, x))
+		}
+	}
+	return out
 }
