@@ -188,8 +188,7 @@ func TestTransactionPatchesWhatItCreated(t *testing.T) {
 	ctx := context.Background()
 	svc, c := newCountingService(t)
 	bundle := fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
-		fhir.Object{"resource": fhir.Object{"resourceType": "Patient", "identifier": []any{fhir.Object{"system": "urn:mrn", "value": "M-2"}}},
-			"request": fhir.Object{"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:mrn|M-2"}},
+		ensurePatient("M-2"),
 		patchEntry("Patient?identifier=urn:mrn|M-2", `[{"op":"add","path":"/gender","value":"other"}]`),
 	}}
 	resp, err := svc.Bundle(ctx, bundle, service.BundleOptions{})
@@ -200,6 +199,13 @@ func TestTransactionPatchesWhatItCreated(t *testing.T) {
 	assert.Equal(t, "200 OK", entries[1].(fhir.Object)["response"].(fhir.Object)["status"])
 	obj := onlyMatch(t, svc, "Patient", "urn:mrn|M-2", 2)
 	assert.Equal(t, "other", obj["gender"])
+}
+
+// ensurePatient is a transaction entry that creates the Patient with the
+// MRN unless it exists.
+func ensurePatient(mrn string) fhir.Object {
+	return fhir.Object{"resource": fhir.Object{"resourceType": "Patient", "identifier": []any{fhir.Object{"system": "urn:mrn", "value": mrn}}},
+		"request": fhir.Object{"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:mrn|" + mrn}}
 }
 
 // onlyMatch returns the one resource of typ with the identifier, which
@@ -225,8 +231,7 @@ func TestTransactionPatchesWhatItCreatedTwice(t *testing.T) {
 	ctx := context.Background()
 	svc, c := newCountingService(t)
 	bundle := fhir.Object{"resourceType": "Bundle", "type": "transaction", "entry": []any{
-		fhir.Object{"resource": fhir.Object{"resourceType": "Patient", "identifier": []any{fhir.Object{"system": "urn:mrn", "value": "M-4"}}},
-			"request": fhir.Object{"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:mrn|M-4"}},
+		ensurePatient("M-4"),
 		patchEntry("Patient?identifier=urn:mrn|M-4", `[{"op":"add","path":"/identifier/-","value":{"system":"urn:national","value":"N-4"}},`+
 			`{"op":"add","path":"/gender","value":"other"}]`),
 		patchEntry("Patient?identifier=urn:national|N-4", `[{"op":"add","path":"/birthDate","value":"1990-01-02"},`+
