@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,7 +18,9 @@ import (
 //     both "Patient.name"; DeviceUseStatement.patient and .subject);
 //   - a union: each branch of its top-level union is a branch of another
 //     parameter's (Observation.combo-code is "Observation.code |
-//     Observation.component.code", code and component-code together);
+//     Observation.component.code", code and component-code together; a
+//     composite with the same components, as combo-code-value-quantity is
+//     code-value-quantity and component-code-value-quantity);
 //   - a restriction: a reference parameter "X.where(resolve() is T)" over
 //     the parameter whose expression is X (Observation.patient over
 //     Observation.subject: its rows are subject's rows pointing at a
@@ -33,8 +36,8 @@ import (
 //
 // Only the R4 parameters take part, as derived ones and as the ones they
 // derive from; a parameter added with Registry.Add stores its own rows and
-// ends the derivations of the parameter it replaces. Composite, special
-// and identifier parameters are never derived (a transaction resolves
+// ends the derivations of the parameter it replaces. Special and
+// identifier parameters are never derived (a transaction resolves
 // identifiers by their own rows).
 
 // Storage says which index rows answer a search on a parameter.
@@ -79,14 +82,21 @@ func (ti *typeIndex) derive(m *model, rt string) {
 		code  string
 		typ   Type
 		parts []string
+		// comps is a composite's components (type and expression),
+		// which the ones it derives from must share.
+		comps string
 	}
 	var cands []cand
 	for _, bp := range ti.bound {
 		p := bp.p
-		if p.Type == TypeComposite || p.Type == TypeSpecial || p.Code == "identifier" || !isR4(p) {
+		if p.Type == TypeSpecial || p.Code == "identifier" || !isR4(p) {
 			continue
 		}
-		cands = append(cands, cand{p.Code, p.Type, ownBranches(m, rt, branches(bp.path))})
+		var comps strings.Builder
+		for _, c := range bp.comps {
+			fmt.Fprintf(&comps, "%s %s;", c.typ, unparen(c.expr))
+		}
+		cands = append(cands, cand{p.Code, p.Type, ownBranches(m, rt, branches(bp.path)), comps.String()})
 	}
 	// Fewer branches first, so that a union is decided after the
 	// parameters it may derive from; equal expressions keep the first
@@ -104,7 +114,7 @@ func (ti *typeIndex) derive(m *model, rt string) {
 		var from []string
 		covered := map[string]bool{}
 		for _, d := range cands[:i] {
-			if d.typ != c.typ || !stored(d) || !subset(d.parts, c.parts) {
+			if d.typ != c.typ || d.comps != c.comps || !stored(d) || !subset(d.parts, c.parts) {
 				continue
 			}
 			from = append(from, d.code)

@@ -30,7 +30,9 @@ func TestDerivedParameters(t *testing.T) {
 		{"AllergyIntolerance", "patient", Storage{Params: []string{"patient"}}},
 		{"Patient", "name", Storage{Params: []string{"name"}}},
 		{"Observation", "identifier", Storage{Params: []string{"identifier"}}},
-		{"Observation", "combo-code-value-quantity", Storage{Params: []string{"combo-code-value-quantity"}}},
+		{"Observation", "combo-code-value-quantity", Storage{Params: []string{"code-value-quantity", "component-code-value-quantity"}}},
+		{"Observation", "code-value-quantity", Storage{Params: []string{"code-value-quantity"}}},
+		{"ActivityDefinition", "context-type-value", Storage{Params: []string{"context-type-value"}}}, // other components
 	} {
 		t.Run(tc.typ+"."+tc.code, func(t *testing.T) {
 			got := reg.Storage(tc.typ, tc.code)
@@ -114,6 +116,7 @@ func TestDerivedValues(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"Observation.patient", "Observation.combo-code", "Observation.combo-value-quantity", "Patient.phonetic",
+		"Observation.combo-code-value-quantity", "Observation.combo-code-value-concept",
 		"Provenance.patient", "Encounter.practitioner", "Appointment.location", "Encounter.patient"} {
 		assert.Positive(t, checked[p], "%s has values somewhere", p)
 	}
@@ -130,10 +133,49 @@ func valueKeys(v *Values, params []string, target string) []string {
 	out = appendKeys(out, "n", v.Numbers, params, func(x *Number) *string { return &x.Param })
 	out = appendKeys(out, "q", v.Quantities, params, func(x *Quantity) *string { return &x.Param })
 	out = appendKeys(out, "u", v.URIs, params, func(x *URI) *string { return &x.Param })
+	var comps []Composite
+	for _, c := range v.Composites {
+		// A part names its component's parameter, which the rows do not
+		// hold: only the values count.
+		parts := make([]any, len(c.Parts))
+		for i, part := range c.Parts {
+			parts[i] = withoutParam(part)
+		}
+		comps = append(comps, Composite{Param: c.Param, Parts: parts})
+	}
+	out = appendKeys(out, "c", comps, params, func(x *Composite) *string { return &x.Param })
 	refs := slices.DeleteFunc(slices.Clone(v.References), func(r Reference) bool { return target != "" && r.Type != target })
 	out = appendKeys(out, "r", refs, params, func(x *Reference) *string { return &x.Param })
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// withoutParam returns a composite part without its parameter.
+func withoutParam(part any) any {
+	switch x := part.(type) {
+	case Token:
+		x.Param = ""
+		return x
+	case Quantity:
+		x.Param = ""
+		return x
+	case Number:
+		x.Param = ""
+		return x
+	case Date:
+		x.Param = ""
+		return x
+	case String:
+		x.Param = ""
+		return x
+	case Reference:
+		x.Param = ""
+		return x
+	case URI:
+		x.Param = ""
+		return x
+	}
+	return part
 }
 
 // appendKeys appends the values of params in vals as text, their

@@ -57,6 +57,9 @@ func TestDerivedParameterSearches(t *testing.T) {
 		{"union: not", "Observation", "combo-code:not=8480-6", []string{"o3", "o4"}},
 		{"union: missing", "Observation", "combo-value-quantity:missing=true", []string{"o3", "o4"}},
 		{"union: quantity", "Observation", "combo-value-quantity=gt100|http://unitsofmeasure.org|mm[Hg]", []string{"o1"}},
+		{"union: composite on a component", "Observation", "combo-code-value-quantity=http://loinc.org|8480-6$gt100", []string{"o1"}},
+		{"union: composite on the value", "Observation", "combo-code-value-quantity=http://loinc.org|8480-6$lt100", []string{"o2"}},
+		{"union: composite without system", "Observation", "combo-code-value-quantity=8480-6$ge95", []string{"o1", "o2"}},
 		{"alias", "Patient", "phonetic=nko", []string{"p2"}},
 	})
 	t.Run("across types keeps each type's rule", func(t *testing.T) {
@@ -77,6 +80,7 @@ func TestDerivedParameterSearches(t *testing.T) {
 			{"idx_token", "Observation", "combo-code"},
 			{"idx_quantity", "Observation", "combo-value-quantity"},
 			{"idx_string", "Patient", "phonetic"},
+			{"idx_composite", "Observation", "combo-code-value-quantity"},
 		} {
 			var derived, source int
 			require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM `+c.table+` WHERE param = $1`, key(c.typ, c.param)).Scan(&derived))

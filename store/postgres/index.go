@@ -297,6 +297,7 @@ func withoutDerived(v *search.Values, derived map[string]bool) search.Values {
 	out.Quantities = dropDerived(v.Quantities, derived, func(x search.Quantity) string { return x.Param })
 	out.References = dropDerived(v.References, derived, func(x search.Reference) string { return x.Param })
 	out.URIs = dropDerived(v.URIs, derived, func(x search.URI) string { return x.Param })
+	out.Composites = dropDerived(v.Composites, derived, func(x search.Composite) string { return x.Param })
 	return out
 }
 
