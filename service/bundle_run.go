@@ -51,7 +51,7 @@ func newTxRun() *txRun { return &txRun{written: map[string]bool{}, updated: map[
 // its identifier tokens once needed.
 type createdResource struct {
 	res    *store.Resource
-	obj    fhir.Object
+	obj    fhir.Object // as created; nil once rewritten (res holds it then)
 	tokens [][2]string // identifier (system, value) pairs
 	known  bool        // tokens is set
 }
@@ -77,19 +77,14 @@ func (r *txRun) wrote(e *entry) {
 }
 
 // rewrote replaces, in the created list, the resource res is a new
-// version of with res; false when res is not one the transaction created
-// (or its content cannot be read).
+// version of with res, whose identifiers are read when a criteria needs
+// them (tokensMatch); false when res is not one the transaction created.
 func (r *txRun) rewrote(res *store.Resource) bool {
 	for _, c := range r.created {
-		if c.res.Type != res.Type || c.res.ID != res.ID {
-			continue
+		if c.res.Type == res.Type && c.res.ID == res.ID {
+			c.res, c.obj, c.tokens, c.known = res, nil, nil, false
+			return true
 		}
-		obj, err := fhir.ParseObject(res.Content)
-		if err != nil {
-			return false
-		}
-		c.res, c.obj, c.tokens, c.known = res, obj, nil, false
-		return true
 	}
 	return false
 }
@@ -267,7 +262,14 @@ func (s *Service) tokensMatch(c *createdResource, params url.Values) (exact, may
 			continue
 		}
 		if !c.known {
-			vals, err := s.cfg.Registry.Extract(c.obj)
+			obj := c.obj
+			if obj == nil { // rewritten since it was created: its stored content
+				var err error
+				if obj, err = fhir.ParseObject(c.res.Content); err != nil {
+					return false, true
+				}
+			}
+			vals, err := s.cfg.Registry.Extract(obj)
 			if err != nil {
 				return false, true
 			}

@@ -62,12 +62,13 @@ func (r *Registry) Storage(resourceType, code string) Storage {
 	return Storage{Params: []string{code}}
 }
 
-// Derived returns the codes of the derived parameters of resourceType,
-// whose values Extract returns but a store does not keep (see Storage):
-// a shared set that must not be modified, nil when there is none.
-func (r *Registry) Derived(resourceType string) map[string]bool {
+// Derived returns the derived parameters of resourceType by code, whose
+// values Extract returns but a store does not keep, each with its
+// Storage: a shared map that must not be modified, nil when there is
+// none.
+func (r *Registry) Derived(resourceType string) map[string]Storage {
 	if ti := r.snap.Load().types[resourceType]; ti != nil {
-		return ti.derivedSet
+		return ti.derived
 	}
 	return nil
 }
@@ -142,18 +143,7 @@ func (ti *typeIndex) derive(m *model, rt string) {
 			}
 		}
 	}
-	ti.setDerived(derived)
-}
-
-func (ti *typeIndex) setDerived(derived map[string]Storage) {
-	ti.derived, ti.derivedSet = nil, nil
-	if len(derived) == 0 {
-		return
-	}
-	ti.derived, ti.derivedSet = derived, make(map[string]bool, len(derived))
-	for code := range derived {
-		ti.derivedSet[code] = true
-	}
+	ti.derived = derived
 }
 
 // forget ends the derivations that involve code (Registry.Add replaced
@@ -169,7 +159,7 @@ func (ti *typeIndex) forget(code string) {
 			kept[c] = st
 		}
 	}
-	ti.setDerived(kept)
+	ti.derived = kept
 }
 
 // isR4 reports whether p is one of the official R4 definitions.

@@ -87,10 +87,8 @@ type typeIndex struct {
 	params []*Param      // sorted by code
 	bound  []*boundParam // the indexed ones, sorted by code
 	hint   sizeHint
-	// derived are the parameters whose rows others' answer (derived.go),
-	// derivedSet their codes.
-	derived    map[string]Storage
-	derivedSet map[string]bool
+	// derived are the parameters whose rows others' answer (derived.go).
+	derived map[string]Storage
 }
 
 // boundParam is a parameter compiled for one resource type.
@@ -411,8 +409,7 @@ func (r *Registry) Add(sp fhir.Object) error {
 	edit := func(rt string) *typeIndex {
 		if !copied[rt] {
 			o := s.types[rt]
-			ti := &typeIndex{t: o.t, byCode: make(map[string]*Param, len(o.byCode)+1), bound: slices.Clone(o.bound)}
-			ti.setDerived(o.derived)
+			ti := &typeIndex{t: o.t, byCode: make(map[string]*Param, len(o.byCode)+1), bound: slices.Clone(o.bound), derived: o.derived}
 			for k, v := range o.byCode {
 				ti.byCode[k] = v
 			}

@@ -2,13 +2,12 @@ package postgres_test
 
 import (
 	"context"
-	"hash/fnv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fhirhub/fhirhub/store"
+	"github.com/fhirhub/fhirhub/store/postgres"
 	"github.com/fhirhub/fhirhub/store/postgres/pgtest"
 )
 
@@ -34,13 +33,7 @@ var derivedFixture = []string{
 func TestDerivedParameterSearches(t *testing.T) {
 	ctx := context.Background()
 	st := pgtest.Store(t)
-	for _, js := range derivedFixture {
-		require.NoError(t, st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.Create(ctx, mustParse(t, js), "POST")
-			return err
-		}))
-	}
-	f := &fixture{st: st}
+	f := &fixture{st: st, updated: seed(t, st, derivedFixture)}
 	runMatchCases(t, f, []matchCase{
 		{"restriction: a Patient subject", "Observation", "patient=p1", []string{"o1"}},
 		{"restriction: Type/id", "Observation", "patient=Patient/p1", []string{"o1"}},
@@ -83,19 +76,10 @@ func TestDerivedParameterSearches(t *testing.T) {
 			{"idx_composite", "Observation", "combo-code-value-quantity"},
 		} {
 			var derived, source int
-			require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM `+c.table+` WHERE param = $1`, key(c.typ, c.param)).Scan(&derived))
+			require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM `+c.table+` WHERE param = $1`, postgres.ParamKey(c.typ, c.param)).Scan(&derived))
 			assert.Zero(t, derived, "%s.%s", c.typ, c.param)
 			require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM `+c.table).Scan(&source))
 			assert.Positive(t, source, "%s has rows", c.table)
 		}
 	})
-}
-
-// key is the parameter hash of the index tables (postgres.paramKey).
-func key(typ, param string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(typ))
-	h.Write([]byte{0})
-	h.Write([]byte(param))
-	return int64(h.Sum64())
 }

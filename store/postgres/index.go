@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ type Extractor interface {
 	// Derived returns the parameters of a resource type whose values
 	// Extract returns but whose rows are not written: searches on them
 	// read the rows of others (Storage).
-	Derived(resourceType string) map[string]bool
+	Derived(resourceType string) map[string]search.Storage
 }
 
 // paramStorage tells which parameters' rows answer a search on a
@@ -59,7 +60,7 @@ const textSeparator = " \x1f "
 // it is hashed into every key and used for nothing else. The values of
 // the derived parameters (search.Registry.Derived) are not written: the
 // rows of the parameters they derive from answer their searches.
-func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values, derived map[string]bool) {
+func queueInsertIndex(b queuer, typ string, rid int64, v *search.Values, derived map[string]search.Storage) {
 	if len(derived) > 0 {
 		kept := withoutDerived(v, derived)
 		v = &kept
@@ -288,7 +289,7 @@ func (s *Store) localReferences(v *search.Values) {
 
 // withoutDerived returns v without the values of the derived parameters.
 // It copies only the kinds of values it drops some of.
-func withoutDerived(v *search.Values, derived map[string]bool) search.Values {
+func withoutDerived(v *search.Values, derived map[string]search.Storage) search.Values {
 	out := *v
 	out.Strings = dropDerived(v.Strings, derived, func(x search.String) string { return x.Param })
 	out.Tokens = dropDerived(v.Tokens, derived, func(x search.Token) string { return x.Param })
@@ -301,20 +302,15 @@ func withoutDerived(v *search.Values, derived map[string]bool) search.Values {
 	return out
 }
 
-func dropDerived[T any](vals []T, derived map[string]bool, param func(T) string) []T {
-	first := -1
-	for i, x := range vals {
-		if derived[param(x)] {
-			first = i
-			break
-		}
-	}
+func dropDerived[T any](vals []T, derived map[string]search.Storage, param func(T) string) []T {
+	isDerived := func(x T) bool { _, ok := derived[param(x)]; return ok }
+	first := slices.IndexFunc(vals, isDerived)
 	if first < 0 {
 		return vals
 	}
 	out := append(make([]T, 0, len(vals)-1), vals[:first]...)
 	for _, x := range vals[first+1:] {
-		if !derived[param(x)] {
+		if !isDerived(x) {
 			out = append(out, x)
 		}
 	}

@@ -45,7 +45,7 @@ func (r reader) ResolveIdentifiers(ctx context.Context, types, systems, values [
 	// The hash names the caller's tenant, the type and the parameter, as
 	// in a search (see matches in search.go and tokenValue); the resource
 	// row is read by its key, and kept when the caller's facility sees it.
-	b := &sqlBuilder{scope: sc, args: []any{hashes, systems, values, limit}}
+	b := &sqlBuilder{scope: sc, reg: r.s.cfg.Extractor, args: []any{hashes, systems, values, limit}}
 	visible := ""
 	if sc.Facility != "" {
 		// Before the limit, as a search filters before it pages.

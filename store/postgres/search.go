@@ -141,8 +141,6 @@ type scope struct {
 
 func (s scope) col(name string) string { return s.alias + "." + name }
 
-// hashes returns f applied to the hash type (hashType) of every type of s.
-
 // scopeOf returns the scope of alias over types in the caller's tenant.
 func (b *sqlBuilder) scopeOf(alias string, types []string) scope {
 	return scope{alias: alias, types: types, tenant: b.scope.Tenant}

@@ -105,13 +105,8 @@ func (b *sqlBuilder) keys(sc scope, code string, f func(typ, param string) int64
 }
 
 // storage returns where the rows of parameter code of resource type typ
-// are (the parameter itself without a registry).
-func (b *sqlBuilder) storage(typ, code string) search.Storage {
-	if b.reg == nil {
-		return search.Storage{Params: []string{code}}
-	}
-	return b.reg.Storage(typ, code)
-}
+// are.
+func (b *sqlBuilder) storage(typ, code string) search.Storage { return b.reg.Storage(typ, code) }
 
 // inIndex returns "rid IN (SELECT x.rid FROM table x WHERE conds AND
 // (alternatives ORed))"; when x is the driving alias (indexAlias), the

@@ -258,7 +258,6 @@ func TestSearchExplain(t *testing.T) {
 	}
 }
 
-// explain returns the plan of stmt, parsed and as EXPLAIN's JSON.
 // checkResolvePlan checks the generic plan of ResolveIdentifiers'
 // statement, made with the settings it runs with.
 func checkResolvePlan(t *testing.T, st *postgres.Store) {
@@ -295,11 +294,7 @@ func explainGeneric(t *testing.T, st *postgres.Store, setup, stmt postgres.State
 	}
 	var plan []byte
 	require.NoError(t, tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE resolve_plan("+strings.Join(params, ", ")+")").Scan(&plan))
-	var root []struct {
-		Plan planNode `json:"Plan"`
-	}
-	require.NoError(t, json.Unmarshal(plan, &root))
-	return root[0].Plan, plan
+	return parsePlan(t, plan), plan
 }
 
 // sqlLiteral writes v (an int, or a slice of int64 or string) as SQL.
@@ -325,15 +320,22 @@ func sqlLiteral(t *testing.T, v any) string {
 	return ""
 }
 
+// explain returns the plan of stmt, parsed and as EXPLAIN's JSON.
 func explain(t *testing.T, st *postgres.Store, stmt postgres.Statement) (planNode, []byte) {
 	t.Helper()
 	var plan []byte
 	require.NoError(t, st.Pool().QueryRow(context.Background(), "EXPLAIN (FORMAT JSON) "+stmt.SQL, stmt.Args...).Scan(&plan))
+	return parsePlan(t, plan), plan
+}
+
+// parsePlan returns the root of EXPLAIN (FORMAT JSON) output.
+func parsePlan(t *testing.T, plan []byte) planNode {
+	t.Helper()
 	var root []struct {
 		Plan planNode `json:"Plan"`
 	}
 	require.NoError(t, json.Unmarshal(plan, &root))
-	return root[0].Plan, plan
+	return root[0].Plan
 }
 
 // nodeTypes lists the node types of the plan.

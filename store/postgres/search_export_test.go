@@ -57,3 +57,7 @@ func (r *recorder) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 	}
 	return r.querier.SendBatch(ctx, b)
 }
+
+// ParamKey is the hash of parameter code of resource type typ in the
+// index tables' param column (default tenant).
+func ParamKey(typ, code string) int64 { return paramKey(typ, code) }

@@ -130,17 +130,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st := pgtest.StoreWith(t, postgres.Config{Now: newClock()})
-	f := &fixture{st: st, updated: map[string]time.Time{}}
-	for _, js := range searchFixture {
-		obj := mustParse(t, js)
-		require.NoError(t, st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
-			res, err := tx.Create(ctx, obj, "POST")
-			if err == nil {
-				f.updated[res.Reference()] = res.LastUpdated
-			}
-			return err
-		}))
-	}
+	f := &fixture{st: st, updated: seed(t, st, searchFixture)}
 	require.NoError(t, st.Transaction(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, ref := range [][2]string{{"Patient", "p6"}, {"Observation", "o8"}} {
 			if _, err := tx.Delete(ctx, ref[0], ref[1], 0); err != nil {
@@ -150,6 +140,24 @@ func newFixture(t *testing.T) *fixture {
 		return nil
 	}))
 	return f
+}
+
+// seed creates each of docs in a transaction of its own and returns when
+// each was stored, by "Type/id".
+func seed(t *testing.T, st *postgres.Store, docs []string) map[string]time.Time {
+	t.Helper()
+	updated := map[string]time.Time{}
+	for _, js := range docs {
+		obj := mustParse(t, js)
+		require.NoError(t, st.Transaction(context.Background(), func(ctx context.Context, tx store.Tx) error {
+			res, err := tx.Create(ctx, obj, "POST")
+			if err == nil {
+				updated[res.Reference()] = res.LastUpdated
+			}
+			return err
+		}))
+	}
+	return updated
 }
 
 func mustParse(tb testing.TB, js string) fhir.Object {

@@ -388,7 +388,7 @@ func (s *Store) gather(b *insertBatch, sc store.Scope, typ, id string, obj fhir.
 type version1 struct {
 	res      *store.Resource
 	values   search.Values
-	derived  map[string]bool // the parameters whose values are not written
+	derived  map[string]search.Storage // the parameters whose values are not written
 	scope    store.Scope
 	facility string
 }
