@@ -97,7 +97,7 @@ func (ti *typeIndex) derive(m *model, rt string) {
 		for _, c := range bp.comps {
 			fmt.Fprintf(&comps, "%s %s;", c.typ, unparen(c.expr))
 		}
-		cands = append(cands, cand{p.Code, p.Type, ownBranches(m, rt, branches(bp.path)), comps.String()})
+		cands = append(cands, cand{p.Code, p.Type, ownBranches(m, rt, normalBranches(bp.branches)), comps.String()})
 	}
 	// Fewer branches first, so that a union is decided after the
 	// parameters it may derive from; equal expressions keep the first
@@ -167,33 +167,13 @@ func isR4(p *Param) bool {
 	return strings.HasPrefix(p.URL, "http://hl7.org/fhir/SearchParameter/")
 }
 
-// branches returns the top-level union branches of a type's expression
-// (boundParam.path, whose branches are joined by " | "), without
-// enclosing parentheses and spaces, sorted.
-func branches(path string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i := 0; i < len(path); i++ {
-		switch path[i] {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case '\'':
-			// Skip string literals, which may hold any character.
-			for i++; i < len(path) && path[i] != '\''; i++ {
-				if path[i] == '\\' {
-					i++
-				}
-			}
-		case '|':
-			if depth == 0 {
-				out = append(out, unparen(path[start:i]))
-				start = i + 1
-			}
-		}
+// normalBranches returns branches without enclosing parentheses and
+// extra spaces, sorted and without repeats, for comparison.
+func normalBranches(branches []string) []string {
+	out := make([]string, len(branches))
+	for i, b := range branches {
+		out[i] = unparen(b)
 	}
-	out = append(out, unparen(path[start:]))
 	sort.Strings(out)
 	return slices.Compact(out)
 }

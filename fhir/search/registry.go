@@ -98,8 +98,9 @@ type boundParam struct {
 	comps []boundComp
 	// path is the part of the expression that applies to the type
 	// ("Patient.birthDate" of "Patient.birthDate | Person.birthDate"),
-	// for errors.
-	path string
+	// for errors; branches are its top-level union branches.
+	path     string
+	branches []string
 }
 
 type boundComp struct {
@@ -224,7 +225,8 @@ func bind(m *model, byURL map[string]*Param, pp parsedParam, t *typeDef) (bp *bo
 	if err != nil {
 		return nil, false, err
 	}
-	bp = &boundParam{p: pp.p, fn: c.fn, path: applicablePath(m, pp.p.Expression, pp.expr, root)}
+	branches := applicableBranches(m, pp.p.Expression, pp.expr, root)
+	bp = &boundParam{p: pp.p, fn: c.fn, path: strings.Join(branches, " | "), branches: branches}
 	if pp.p.Type == TypeComposite {
 		if len(pp.comps) == 0 {
 			return nil, false, fmt.Errorf("composite without components")
@@ -253,15 +255,15 @@ func bind(m *model, byURL map[string]*Param, pp parsedParam, t *typeDef) (bp *bo
 	return bp, false, nil
 }
 
-// applicablePath returns the branches of a top-level union in expr that
-// can select something on root, or expr itself.
-func applicablePath(m *model, expr string, a *ast, root tset) string {
+// applicableBranches returns the branches of a top-level union in expr
+// that can select something on root, or expr itself.
+func applicableBranches(m *model, expr string, a *ast, root tset) []string {
 	var ops []int // positions of the top-level '|' operators
 	for x := a; x.kind == astBinary && x.name == "|"; x = x.left {
 		ops = append(ops, x.pos)
 	}
 	if len(ops) == 0 {
-		return expr
+		return []string{expr}
 	}
 	var kept []string
 	end := len(expr)
@@ -282,10 +284,10 @@ func applicablePath(m *model, expr string, a *ast, root tset) string {
 		}
 	}
 	if len(kept) == 0 {
-		return expr
+		return []string{expr}
 	}
 	slices.Reverse(kept)
-	return strings.Join(kept, " | ")
+	return kept
 }
 
 // buildR4 builds the snapshot of the embedded R4 definitions.

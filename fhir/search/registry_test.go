@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -217,7 +218,7 @@ func TestConcurrentAddExtract(t *testing.T) {
 	assert.Contains(t, v.Tokens, Token{Param: "x19", Code: "final"})
 }
 
-func TestApplicablePath(t *testing.T) {
+func TestApplicableBranches(t *testing.T) {
 	m := Default().snap.Load().m
 	cases := []struct{ expr, rt, want string }{
 		{"Patient.birthDate | Person.birthDate | RelatedPerson.birthDate", "Person", "Person.birthDate"},
@@ -230,6 +231,6 @@ func TestApplicablePath(t *testing.T) {
 		a, err := parseFHIRPath(tc.expr)
 		require.NoError(t, err)
 		root := tset{m.resource(tc.rt)}
-		assert.Equal(t, tc.want, applicablePath(m, tc.expr, a, root), tc.expr)
+		assert.Equal(t, tc.want, strings.Join(applicableBranches(m, tc.expr, a, root), " | "), tc.expr)
 	}
 }
